@@ -1,0 +1,75 @@
+# The two commands: `make dev` (the local cloud serving the API, with the examples deployed) and
+# `make test` (everything CI checks). Both install what they need first.
+SHELL := /bin/bash
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+SAM_VENV := .venv-sam
+PORT ?= 8080
+INSTALLED := $(VENV)/.installed
+NODE_INSTALLED := node_modules/.installed
+SAM_INSTALLED := $(SAM_VENV)/.installed
+
+.PHONY: dev test install lint format unit integration e2e sam-validate sam-build asl-validate bench clean
+
+dev: install
+	$(BIN)/signoff dev --port $(PORT)
+
+test: install $(SAM_INSTALLED) lint
+	$(BIN)/pytest -q -p no:cacheprovider
+	$(MAKE) --no-print-directory asl-validate sam-validate sam-build
+
+install: $(INSTALLED) $(NODE_INSTALLED)
+
+$(INSTALLED): pyproject.toml layers/core/requirements.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[local,dev]'
+	touch $@
+
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# SAM CLI lives in its own environment: its pins must not move the project's.
+$(SAM_INSTALLED):
+	$(PY) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==1.170.0
+	touch $@
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(INSTALLED)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+unit: install
+	$(BIN)/pytest -q tests/unit
+
+integration: install
+	$(BIN)/pytest -q tests/integration
+
+e2e: install
+	$(BIN)/pytest -q tests/e2e
+
+# Every example compiles, and every compiled definition passes asl-validator.
+asl-validate: install
+	$(BIN)/python -m signoff.compiler.examples build/asl
+	@for definition in build/asl/*.asl.json; do \
+		npx --no-install asl-validator --json-path "$$definition" || exit 1; \
+	done
+
+sam-validate: $(SAM_INSTALLED)
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint --region us-east-1
+
+sam-build: $(SAM_INSTALLED)
+	SAM_CLI_TELEMETRY=0 PATH="$(dir $(PY)):$$PATH" $(SAM_VENV)/bin/sam build --region us-east-1
+
+bench: install
+	$(BIN)/python bench/run_latency.py
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) node_modules .aws-sam

@@ -1,0 +1,205 @@
+"""The template's Lambda handlers, run in this process: the local cloud's Lambda service.
+
+Each function's module is imported the first time it is invoked (its cold start) with exactly that
+function's environment variables, so `Settings()` at import sees what Lambda would give it. After
+that, invocations call the handler directly and may run concurrently: Step Functions executions and
+the HTTP front each run in their own threads.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import json
+import logging
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from signoff.local.template import ACCOUNT_ID, REGION
+
+logger = logging.getLogger(__name__)
+
+# Variables that belong to one function's configuration: another function's (or the local
+# cloud's own) must not leak into a handler's import.
+_FUNCTION_SCOPED_PREFIXES = ("SIGNOFF_", "POWERTOOLS_")
+
+# os.environ is one per process: imports that rewrite it must not overlap.
+_IMPORT_LOCK = threading.Lock()
+_runner_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One function of the template, as the local cloud runs it."""
+
+    logical_id: str
+    function_name: str
+    code_dir: Path
+    handler: str = "app.handler"
+    runtime: str = "python3.11"
+    timeout_seconds: int = 3
+    memory_mb: int = 128
+    environment: Mapping[str, str] = field(default_factory=dict)
+    role_arn: str | None = None
+
+    @property
+    def function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.function_name}"
+
+    @property
+    def short_name(self) -> str:
+        """The logical id without its `Function` suffix, lower-cased: `api`, `node`, ..."""
+        name = self.logical_id
+        if name.endswith("Function") and name != "Function":
+            name = name[: -len("Function")]
+        return name.lower()
+
+
+class LambdaContext:
+    """The context object Lambda passes a Python handler (the attributes handlers use)."""
+
+    def __init__(self, spec: FunctionSpec) -> None:
+        self.function_name = spec.function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = spec.function_arn
+        self.memory_limit_in_mb = spec.memory_mb
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{spec.function_name}"
+        self.log_stream_name = time.strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
+        self.identity = None
+        self.client_context = None
+        self._deadline = time.monotonic() + spec.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    """What Lambda answers: the handler's JSON result, or the error contract when it raised."""
+
+    payload: Any = None
+    error: dict[str, Any] | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+    def body(self) -> bytes:
+        return json.dumps(self.error if self.error is not None else self.payload).encode()
+
+
+def error_contract(exc: BaseException) -> dict[str, Any]:
+    """Lambda's Python runtime error shape: Step Functions' Retry/Catch match on `errorType`."""
+    return {
+        "errorType": type(exc).__name__,
+        "errorMessage": str(exc),
+        "stackTrace": traceback.format_tb(exc.__traceback__),
+    }
+
+
+class FunctionRunner:
+    """Runs the handlers of one provisioned stack; each function is imported once (cold start)."""
+
+    def __init__(self, functions: Mapping[str, FunctionSpec]) -> None:
+        self._functions = {spec.function_name: spec for spec in functions.values()}
+        self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
+        self._runner_id = next(_runner_ids)
+
+    def __contains__(self, function_name: str) -> bool:
+        return function_name in self._functions
+
+    def spec(self, function_name: str) -> FunctionSpec:
+        return self._functions[function_name]
+
+    def invoke(self, function_name: str, event: Any) -> InvocationResult:
+        """Run the function's handler on `event`; a raised exception becomes the error contract."""
+        spec = self._functions[function_name]
+        try:
+            handler = self._handler(spec)
+            result = handler(event, LambdaContext(spec))
+            # What Lambda does to the result: it must survive JSON.
+            json.dumps(result)
+        except Exception as exc:
+            logger.info("function %s raised %s: %s", spec.logical_id, type(exc).__name__, exc)
+            return InvocationResult(error=error_contract(exc))
+        return InvocationResult(payload=result)
+
+    def _handler(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
+        handler = self._handlers.get(spec.function_name)
+        if handler is not None:
+            return handler
+        with _IMPORT_LOCK:
+            handler = self._handlers.get(spec.function_name)
+            if handler is None:
+                handler = self._cold_start(spec)
+                self._handlers[spec.function_name] = handler
+        return handler
+
+    def _cold_start(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
+        module_path, _, attribute = spec.handler.rpartition(".")
+        source = spec.code_dir.joinpath(*module_path.split(".")).with_suffix(".py")
+        if not source.is_file():
+            raise ImportError(f"{spec.logical_id}: handler module {source} does not exist")
+        module_name = f"signoff_local_{self._runner_id}_{spec.logical_id}"
+        import_spec = importlib.util.spec_from_file_location(module_name, source)
+        assert import_spec is not None and import_spec.loader is not None
+        module: ModuleType = importlib.util.module_from_spec(import_spec)
+        sys.modules[module_name] = module
+        try:
+            with _function_environment(spec.environment):
+                import_spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(module_name, None)
+            raise
+        handler = getattr(module, attribute, None)
+        if not callable(handler):
+            raise ImportError(f"{spec.logical_id}: {source.name} has no callable {attribute!r}")
+        return handler
+
+
+@contextmanager
+def _function_environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """os.environ as the function sees it while its module is imported; restored afterwards."""
+    # Only the names involved are touched: other threads keep reading AWS_* meanwhile.
+    hidden = [name for name in os.environ if name.startswith(_FUNCTION_SCOPED_PREFIXES)]
+    touched = set(hidden) | set(variables)
+    saved = {name: os.environ[name] for name in touched if name in os.environ}
+    try:
+        for name in hidden:
+            del os.environ[name]
+        os.environ.update({name: str(value) for name, value in variables.items()})
+        yield
+    finally:
+        for name in touched:
+            if name in saved:
+                os.environ[name] = saved[name]
+            else:
+                os.environ.pop(name, None)
+
+
+# The runner moto's Lambda invoke dispatches to (see moto_patches): one stack per process at a time.
+_active_runner: FunctionRunner | None = None
+_active_lock = threading.Lock()
+
+
+def activate(runner: FunctionRunner | None) -> FunctionRunner | None:
+    """Make `runner` the one Lambda invokes reach; returns the one it replaces."""
+    global _active_runner
+    with _active_lock:
+        previous, _active_runner = _active_runner, runner
+    return previous
+
+
+def active_runner() -> FunctionRunner | None:
+    return _active_runner

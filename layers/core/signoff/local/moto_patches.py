@@ -1,0 +1,130 @@
+"""The few places where moto 5.2.5 needs help to behave like AWS. Pinned: moto==5.2.5.
+
+Each patch is small and has a test (tests/integration/test_local_moto_patches.py) that fails loudly
+when moto changes under it.
+
+- JSONata: moto evaluates JSONata through a JVM bridge it leaves unset; jsonata-python fills it.
+- Variable declarations: moto writes string variables into JSONata as `"<value>"` without escaping,
+  so a variable holding a quote, backslash or newline breaks every later expression.
+- Lambda invoke: without Docker moto answers with canned output; here it runs the template's handler
+  in process and answers with Lambda's own contract, errors included.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any
+
+import jsonata
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.stepfunctions.parser.asl.eval import states as moto_states
+from moto.stepfunctions.parser.asl.eval import variable_store as moto_variable_store
+from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
+from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+
+from signoff.local.functions import active_runner, error_contract
+
+logger = logging.getLogger(__name__)
+
+MOTO_VERSION = "5.2.5"
+
+_applied = False
+_apply_lock = threading.Lock()
+
+
+def evaluate_jsonata(expression: str) -> Any:
+    """What moto's JVM bridge does: evaluate with no input, answer plain JSON values."""
+    try:
+        result = jsonata.Jsonata(expression).evaluate(None)
+        # jsonata-python answers with list subclasses and the like: normalise through JSON, as
+        # the bridge does, so moto only ever sees plain values.
+        return json.loads(json.dumps(result))
+    except Exception as exc:
+        raise moto_jsonata.JSONataException("UNKNOWN", f"{type(exc).__name__}: {exc}") from exc
+
+
+def encode_jsonata_variable_declarations(bindings: dict[str, Any]) -> str:
+    """moto's encoder with every value, strings included, written as a JSON literal."""
+    return "".join(
+        f"{reference}:={to_json_str(value, separators=(',', ':'))};"
+        for reference, value in bindings.items()
+    )
+
+
+def invoke_in_process(
+    self: LambdaSimpleBackend,
+    function_name: str,
+    qualifier: str | None,
+    body: Any,
+    headers: Any,
+    response_headers: Any,
+) -> bytes:
+    """LambdaSimpleBackend.invoke: run the template's handler, answer as Lambda does."""
+    # An unknown function is moto's own ResourceNotFound, raised here as it would be anyway.
+    function = self.get_function(function_name, qualifier)
+    name = function.function_name
+    try:
+        event = _event_from(body)
+    except ValueError as exc:
+        response_headers["x-amz-function-error"] = "Unhandled"
+        return json.dumps(error_contract(exc)).encode()
+
+    runner = active_runner()
+    if runner is None or name not in runner:
+        response_headers["x-amz-function-error"] = "Unhandled"
+        return json.dumps(
+            {
+                "errorType": "Runtime.HandlerNotFound",
+                "errorMessage": f"the local cloud has no handler for function {name}",
+                "stackTrace": [],
+            }
+        ).encode()
+
+    if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
+        thread = threading.Thread(
+            target=_invoke_and_log, args=(runner, name, event), name=f"lambda-event-{name}"
+        )
+        thread.daemon = True
+        thread.start()
+        return b""
+
+    result = runner.invoke(name, event)
+    if result.failed:
+        response_headers["x-amz-function-error"] = "Unhandled"
+    return result.body()
+
+
+def _event_from(body: Any) -> Any:
+    if isinstance(body, bytes | bytearray):
+        body = body.decode("utf-8")
+    if body is None or body == "":
+        return {}
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the invocation payload is not JSON: {exc}") from exc
+
+
+def _invoke_and_log(runner: Any, name: str, event: Any) -> None:
+    result = runner.invoke(name, event)
+    if result.failed:
+        logger.warning("asynchronous invocation of %s failed: %s", name, result.error)
+
+
+def apply_patches() -> None:
+    """Apply every patch once; calling it again changes nothing."""
+    global _applied
+    with _apply_lock:
+        if _applied:
+            return
+        moto_jsonata._eval_jsonata = evaluate_jsonata
+        # The encoder is imported by name where it is used: replace it there too.
+        moto_jsonata.encode_jsonata_variable_declarations = encode_jsonata_variable_declarations
+        moto_states.encode_jsonata_variable_declarations = encode_jsonata_variable_declarations
+        moto_variable_store.encode_jsonata_variable_declarations = (
+            encode_jsonata_variable_declarations
+        )
+        LambdaSimpleBackend.invoke = invoke_in_process  # type: ignore[method-assign]
+        _applied = True

@@ -1,0 +1,1 @@
+"""Runs: starting, reading, reconciling and settling workflow runs."""

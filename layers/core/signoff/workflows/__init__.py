@@ -1,0 +1,1 @@
+"""Workflows: the use cases behind /workflows."""
