@@ -9,29 +9,11 @@ import boto3
 import httpx
 import pytest
 
-pytestmark = pytest.mark.e2e
+from tests.support.workflows import raising
 
-RAISING_WORKFLOW = {
-    "name": "raises",
-    "inputs": [{"variable": "n", "type": "number", "required": True}],
-    "nodes": [
-        {"id": "start", "type": "start"},
-        {
-            "id": "explode",
-            "type": "code",
-            "code_language": "python3",
-            "code": "def main(n):\n    raise ValueError(f'cannot handle {n}')\n",
-            "variables": [{"variable": "n", "value_selector": ["start", "n"]}],
-            "outputs": {"result": {"type": "number"}},
-        },
-        {
-            "id": "end",
-            "type": "end",
-            "outputs": [{"variable": "result", "value_selector": ["explode", "result"]}],
-        },
-    ],
-    "edges": [{"source": "start", "target": "explode"}, {"source": "explode", "target": "end"}],
-}
+RAISING_WORKFLOW = raising()
+
+pytestmark = pytest.mark.e2e
 
 
 def run_hello(api: httpx.Client, name: str) -> httpx.Response:

@@ -90,7 +90,7 @@ class Conflict(SignoffError):
 
 
 class NodeExecutionError(SignoffError):
-    """A node failed at run time. Its class name is the Step Functions error type Retry/Catch see."""
+    """A node failed at run time; its class name is the error type Retry and Catch match."""
 
     status = 500
     code = "node_failed"

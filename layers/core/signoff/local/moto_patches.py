@@ -8,6 +8,8 @@ when moto changes under it.
   so a variable holding a quote, backslash or newline breaks every later expression.
 - Lambda invoke: without Docker moto answers with canned output; here it runs the template's handler
   in process and answers with Lambda's own contract, errors included.
+- StopExecution: moto leaves an execution waiting on a task token RUNNING until the token's
+  timeout; on AWS it is ABORTED at once. Here the waiting tasks are released so it aborts.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ import jsonata
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.stepfunctions.parser.asl.eval import states as moto_states
 from moto.stepfunctions.parser.asl.eval import variable_store as moto_variable_store
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcomeSuccess
 from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+from moto.stepfunctions.parser.backend.execution import Execution
 
 from signoff.local.functions import active_runner, error_contract
 
@@ -32,6 +36,7 @@ MOTO_VERSION = "5.2.5"
 
 _applied = False
 _apply_lock = threading.Lock()
+_stop_without_release = Execution.stop
 
 
 def evaluate_jsonata(expression: str) -> Any:
@@ -113,6 +118,26 @@ def _invoke_and_log(runner: Any, name: str, event: Any) -> None:
         logger.warning("asynchronous invocation of %s failed: %s", name, result.error)
 
 
+def stop_releasing_task_tokens(
+    self: Execution, stop_date: Any, error: str | None, cause: str | None
+) -> None:
+    """Execution.stop, then release every task still waiting on its token.
+
+    The stop marks the program stopped; a released task then finds nothing left to run and the
+    execution ends ABORTED, as on AWS. The release goes through moto's success path (the history
+    shows a TaskSucceeded before ExecutionAborted): its failure and timeout paths would overwrite
+    the stop with a failure.
+    """
+    _stop_without_release(self, stop_date=stop_date, error=error, cause=cause)
+    worker = self.exec_worker
+    if worker is None:
+        return
+    pool = worker.env.callback_pool_manager
+    for callback_id, endpoint in list(pool._pool.items()):
+        if endpoint.get_outcome() is None:
+            endpoint.notify(CallbackOutcomeSuccess(callback_id=callback_id, output="null"))
+
+
 def apply_patches() -> None:
     """Apply every patch once; calling it again changes nothing."""
     global _applied
@@ -127,4 +152,5 @@ def apply_patches() -> None:
             encode_jsonata_variable_declarations
         )
         LambdaSimpleBackend.invoke = invoke_in_process  # type: ignore[method-assign]
+        Execution.stop = stop_releasing_task_tokens  # type: ignore[method-assign]
         _applied = True

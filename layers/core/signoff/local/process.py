@@ -49,8 +49,8 @@ class DevServer:
     ) -> Iterator[DevServer]:
         key = admin_key or f"sk_dev_{secrets.token_urlsafe(24)}"
         port, aws_port = free_port(), free_port()
-        log_file = tempfile.NamedTemporaryFile(prefix="signoff-dev-", suffix=".log", delete=False)
-        env = {**os.environ, "SIGNOFF_DEV_KEY": key, **(extra_env or {})}
+        # Unbuffered: a failing test reads the log while the server still runs.
+        env = {**os.environ, "SIGNOFF_DEV_KEY": key, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
         command = [
             sys.executable,
             "-m",
@@ -61,25 +61,27 @@ class DevServer:
             "--aws-port",
             str(aws_port),
         ]
-        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=env)
-        server = cls(
-            base_url=f"http://127.0.0.1:{port}",
-            aws_endpoint_url=f"http://127.0.0.1:{aws_port}",
-            admin_key=key,
-            log_path=Path(log_file.name),
-            process=process,
-        )
-        try:
-            server._wait_until_ready(startup_timeout)
-            yield server
-        finally:
-            process.terminate()
+        with tempfile.NamedTemporaryFile(
+            prefix="signoff-dev-", suffix=".log", delete=False
+        ) as log_file:
+            process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=env)
+            server = cls(
+                base_url=f"http://127.0.0.1:{port}",
+                aws_endpoint_url=f"http://127.0.0.1:{aws_port}",
+                admin_key=key,
+                log_path=Path(log_file.name),
+                process=process,
+            )
             try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            log_file.close()
+                server._wait_until_ready(startup_timeout)
+                yield server
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
     def _wait_until_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -86,7 +86,7 @@ for _name in _FN_TAGS:
 def load_template(path: Path) -> dict[str, Any]:
     """The template at `path` with every short-form tag in its long form."""
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_CloudFormationLoader)  # noqa: S506
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_CloudFormationLoader)
     except yaml.YAMLError as exc:
         raise TemplateError(f"{path.name} is not valid YAML: {exc}") from exc
     if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
@@ -272,7 +272,9 @@ def _function(key: str, argument: Any, context: ResolveContext) -> Any:
         try:
             return context.mappings[map_name][top_key][second_key]
         except KeyError as exc:
-            raise TemplateError(f"FindInMap {map_name}.{top_key}.{second_key}: no such entry") from exc
+            raise TemplateError(
+                f"FindInMap {map_name}.{top_key}.{second_key}: no such entry"
+            ) from exc
     if key == "Fn::Base64":
         return base64.b64encode(str(_resolve(argument, context)).encode()).decode()
     if key == "Fn::GetAZs":

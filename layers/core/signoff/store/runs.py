@@ -137,8 +137,10 @@ class DynamoRunRepository:
         status = RunStatus(status)
         if not status.is_terminal:
             raise ValueError(f"{status} is not a terminal status")
-        non_terminal = sorted(NON_TERMINAL_STATUSES)
-        placeholders = {f":from{index}": to_value(value.value) for index, value in enumerate(non_terminal)}
+        placeholders = {
+            f":from{index}": to_value(value.value)
+            for index, value in enumerate(sorted(NON_TERMINAL_STATUSES))
+        }
         try:
             response = self._client.update_item(
                 TableName=self._table,
@@ -191,8 +193,12 @@ class DynamoRunRepository:
             response = self._client.update_item(
                 TableName=self._table,
                 Key=self._key(tenant_id, run_id),
-                UpdateExpression="SET execution_arn = :arn, started_at = if_not_exists(started_at, :now)",
-                ConditionExpression="attribute_exists(run_id) AND attribute_not_exists(execution_arn)",
+                UpdateExpression=(
+                    "SET execution_arn = :arn, started_at = if_not_exists(started_at, :now)"
+                ),
+                ConditionExpression=(
+                    "attribute_exists(run_id) AND attribute_not_exists(execution_arn)"
+                ),
                 ExpressionAttributeValues={
                     ":arn": to_value(execution_arn),
                     ":now": to_value(utc_now_iso()),

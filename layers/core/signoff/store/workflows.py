@@ -1,4 +1,4 @@
-"""The Workflows table: one item per (tenant, workflow), its graph and the state machine it runs on."""
+"""The Workflows table: one item per (tenant, workflow), with its graph and state machine."""
 
 from __future__ import annotations
 

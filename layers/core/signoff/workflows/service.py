@@ -122,4 +122,3 @@ class WorkflowService:
         partition, account = role_arn.split(":")[1], role_arn.split(":")[4]
         region = self._sfn.meta.region_name
         return f"arn:{partition}:states:{region}:{account}:stateMachine:{name}"
-

@@ -1,0 +1,25 @@
+"""The node function: runs one workflow node (a Task of the run's state machine) and records it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from signoff.nodes.code_runner import LambdaCodeRunner
+from signoff.nodes.runtime import run_node
+from signoff.settings import Settings
+from signoff.store.node_executions import DynamoNodeExecutionRepository
+
+logger = Logger()
+tracer = Tracer()
+settings = Settings()
+executions = DynamoNodeExecutionRepository(settings.require("node_executions_table"))
+code_runner = LambdaCodeRunner(settings.require("sandbox_function_name"))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return run_node(event, executions=executions, code_runner=code_runner)

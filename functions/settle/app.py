@@ -1,0 +1,22 @@
+"""The settle function: the state machine's last step brings the run record to its end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from signoff.runs.settlement import RunSettler
+from signoff.settings import Settings
+from signoff.store.runs import DynamoRunRepository
+
+logger = Logger()
+tracer = Tracer()
+settler = RunSettler(DynamoRunRepository(Settings().require("runs_table")))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
+    return settler.settle(event)

@@ -1,0 +1,1 @@
+"""The HTTP API: one Powertools resolver, its routers, and the one exception mapping."""

@@ -1,0 +1,99 @@
+"""The one mapping from exceptions to HTTP responses: `{"status", "code", "message"}`, no trace."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+
+from signoff.api.models import ErrorBody, IssueBody
+from signoff.errors import GraphInvalid, InvalidInput, SignoffError
+
+logger = Logger(child=True)
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    issues: list[IssueBody] | None = None,
+) -> Response:
+    body = ErrorBody(status=status, code=code, message=message, field=field, issues=issues)
+    data = body.model_dump(mode="json", exclude={"field", "issues"})
+    if body.field is not None:
+        data["field"] = body.field
+    if body.issues is not None:
+        # Every issue names its node, null for graph-wide ones, so clients can mark nodes.
+        data["issues"] = [
+            issue.model_dump(mode="json", exclude=None if issue.edge_id else {"edge_id"})
+            for issue in body.issues
+        ]
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=data)
+
+
+def register_error_handlers(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(SignoffError)
+    def signoff_error(error: SignoffError) -> Response:
+        if error.status >= 500:
+            logger.exception("request failed", extra={"code": error.code})
+        issues = (
+            [IssueBody(**issue.as_dict()) for issue in error.issues]
+            if isinstance(error, GraphInvalid)
+            else None
+        )
+        field = error.field if isinstance(error, InvalidInput) else None
+        # An internal failure's message may name internals (settings, tables): answer with its
+        # code only. Other 5xx (an upstream service refusing) are written for the client.
+        message = _internal_message(error) if error.status == 500 else error.message
+        return error_response(error.status, error.code, message, field=field, issues=issues)
+
+    @app.exception_handler(RequestValidationError)
+    def request_invalid(error: RequestValidationError) -> Response:
+        problems = list(error.errors())
+        first = problems[0] if problems else {}
+        if first.get("type") == "json_invalid":
+            return error_response(400, "invalid_json", "the request body is not valid JSON")
+        field = _field_name(first.get("loc", ()))
+        reason = first.get("msg") or "is invalid"
+        message = f"{field}: {reason}" if field else reason
+        return error_response(400, InvalidInput.code, message, field=field)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported_content_type(error: RequestUnsupportedContentType) -> Response:
+        return error_response(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the request body as application/json",
+        )
+
+    @app.not_found
+    def route_not_found(error: NotFoundError) -> Response:
+        event = app.current_event
+        return error_response(404, "not_found", f"no route for {event.http_method} {event.path}")
+
+    @app.exception_handler(Exception)
+    def unexpected(error: Exception) -> Response:
+        logger.exception("unhandled error")
+        return error_response(500, "internal_error", "an internal error occurred")
+
+
+def _internal_message(error: SignoffError) -> str:
+    return f"the request could not be completed ({error.code})"
+
+
+def _field_name(location: Sequence[Any]) -> str | None:
+    """`("body", "inputs", "name")` -> `inputs.name`; the path and query names stay as they are."""
+    parts = [str(part) for part in location]
+    if parts and parts[0] in {"body", "path", "query", "header"}:
+        parts = parts[1:]
+    return ".".join(parts) or None

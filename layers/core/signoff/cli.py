@@ -1,0 +1,149 @@
+"""`signoff`: validate and compile workflow files, run the local cloud, invoke one function."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+
+@click.group()
+@click.version_option(package_name="signoff")
+def main() -> None:
+    """Dify-style workflow graphs on AWS Step Functions."""
+
+
+def _load_and_validate(file: Path) -> tuple[Any, list[Any]]:
+    from signoff.errors import GraphInvalid
+    from signoff.graph import load_workflow_file, validate_workflow
+
+    try:
+        workflow = load_workflow_file(file)
+    except GraphInvalid as invalid:
+        return None, list(invalid.issues)
+    return workflow, list(validate_workflow(workflow))
+
+
+def _echo_issues(issues: list[Any], *, err: bool = False) -> None:
+    for issue in issues:
+        click.echo(f"{issue.code}\t{issue.node_id or '-'}\t{issue.message}", err=err)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def validate(file: Path) -> None:
+    """Print every issue of a workflow file (code, node id, message); exit 1 if there is any."""
+    _, issues = _load_and_validate(file)
+    if issues:
+        _echo_issues(issues)
+        sys.exit(1)
+    click.echo("ok")
+
+
+@main.command(name="compile")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def compile_command(file: Path) -> None:
+    """Print the state machine (ASL JSON) a workflow file compiles to, with placeholder ARNs."""
+    from signoff.compiler import CompileTarget, compile_workflow
+
+    workflow, issues = _load_and_validate(file)
+    if issues:
+        _echo_issues(issues, err=True)
+        sys.exit(1)
+    definition = compile_workflow(workflow, CompileTarget.placeholders())
+    click.echo(json.dumps(definition, indent=2))
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="The API's port (default 8080).")
+@click.option("--aws-port", type=int, default=None, help="The local AWS endpoint's port (8081).")
+def dev(port: int | None, aws_port: int | None) -> None:
+    """Run the local cloud until Ctrl-C: the API, Step Functions, DynamoDB, the functions."""
+    from signoff.local.cloud import LocalCloud
+
+    _log_local_cloud_to_stderr()
+    stopping = threading.Event()
+    # Ctrl-C and `kill` both stop it cleanly (SIGINT too is set explicitly: a shell may start a
+    # background job with it ignored).
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, lambda *_: stopping.set())
+    with LocalCloud(port=port, aws_port=aws_port) as cloud:
+        curl = (
+            f"curl -s -X POST {cloud.base_url}/workflows/hello/runs "
+            f"-H 'Authorization: Bearer {cloud.admin_key}' -H 'Content-Type: application/json' "
+            """-d '{"inputs":{"name":"Ada"},"response_mode":"blocking","user":"dev"}'"""
+        )
+        lines = [
+            "signoff local cloud is ready",
+            f"  API            {cloud.base_url}",
+            f"  docs           {cloud.base_url}/docs",
+            f"  AWS endpoint   {cloud.aws_endpoint_url}   "
+            "(boto3 / aws --endpoint-url: tables, state machines, executions)",
+            f"  admin key      {cloud.admin_key}",
+            f"  workflows      {', '.join(cloud.deployed) or '(none in examples/)'}",
+            "",
+            "Run the hello workflow:",
+            f"  {curl}",
+            "",
+            "Ctrl-C to stop.",
+        ]
+        click.echo("\n".join(lines))
+        sys.stdout.flush()
+        while not stopping.wait(0.5):
+            pass
+        click.echo("stopping")
+
+
+def _log_local_cloud_to_stderr() -> None:
+    # The cloud's own lines (requests, function failures) stay plain text, apart from the
+    # handlers' JSON logs that share the `signoff` logger name.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s local-cloud %(message)s", "%H:%M:%S"))
+    local = logging.getLogger("signoff.local")
+    local.addHandler(handler)
+    local.setLevel(logging.INFO)
+    local.propagate = False
+
+
+@main.command()
+@click.argument("function")
+@click.option(
+    "-e", "--event", "event_file", type=click.File("r"), required=True, help="A JSON event file."
+)
+def invoke(function: str, event_file: IO[str]) -> None:
+    """Run one function's handler on an event, in an ephemeral local cloud.
+
+    FUNCTION is the template's logical id without `Function`, case-insensitive: api, authorizer,
+    node, sandbox, settle.
+    """
+    from signoff.local.cloud import LocalCloud
+
+    try:
+        event = json.load(event_file)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--event") from exc
+    # Whatever the handler and the cloud log goes to stderr: stdout carries the result only.
+    with (
+        contextlib.redirect_stdout(sys.stderr),
+        LocalCloud(serve=False, deploy_examples=False, aws_port=0) as cloud,
+    ):
+        assert cloud.plan is not None
+        try:
+            cloud.plan.function(function)
+        except KeyError as exc:
+            raise click.BadParameter(str(exc.args[0]), param_hint="FUNCTION") from exc
+        result = cloud.invoke(function, event)
+    click.echo(json.dumps(result.error if result.failed else result.payload, indent=2))
+    if result.failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

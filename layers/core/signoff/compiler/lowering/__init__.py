@@ -1,0 +1,1 @@
+"""One module per node type: how that node becomes states of the state machine."""

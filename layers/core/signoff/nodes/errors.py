@@ -1,0 +1,53 @@
+"""Why a node fails at run time. Each class name is the error type Step Functions' Retry and Catch
+match (the Lambda runtime reports `errorType` = the exception's class name), and the `type` of the
+node execution's error: keep the names stable.
+"""
+
+from __future__ import annotations
+
+from signoff.errors import NodeExecutionError
+
+
+class InvalidNodeEvent(NodeExecutionError):
+    """The node function's event does not have the documented shape (compiler/runtime mismatch)."""
+
+
+class UnsupportedNodeType(NodeExecutionError):
+    """No runtime for this node type: logic nodes (start, end, if-else) compile to native states."""
+
+
+class InvalidNodeConfig(NodeExecutionError):
+    """The node's fields in the event do not describe a valid node of its type."""
+
+
+class VariableNotFound(NodeExecutionError):
+    """A selector names a node or variable the event does not hold."""
+
+    def __init__(self, selector: list[str], reason: str) -> None:
+        super().__init__(f"variable {'.'.join(selector)} not found: {reason}", details=selector)
+        self.selector = selector
+
+
+class TemplateRenderError(NodeExecutionError):
+    """A template-transform template failed to parse or render, or reached for something unsafe."""
+
+
+class CodeExecutionError(NodeExecutionError):
+    """The code node's code failed in the sandbox: an exception, a limit (time, CPU, memory) or a
+    broken contract. `kind` is the sandbox's classification (CodeError, CodeTimeout, ...)."""
+
+    def __init__(self, message: str, *, kind: str | None = None) -> None:
+        super().__init__(f"{kind}: {message}" if kind else message, details={"kind": kind})
+        self.kind = kind
+
+
+class CodeOutputError(NodeExecutionError):
+    """The code's result does not match the node's declared outputs."""
+
+    def __init__(self, output: str, message: str) -> None:
+        super().__init__(f"output {output}: {message}", details={"output": output})
+        self.output = output
+
+
+class SandboxUnavailable(NodeExecutionError):
+    """The sandbox function could not be invoked (throttled, missing, ...): worth a retry."""

@@ -1,0 +1,54 @@
+"""Resolving a node's variable selectors against the values its Task hands it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from signoff.graph.model import VariableSelector
+from signoff.graph.selectors import SYS_VARIABLES, is_sys
+from signoff.nodes.errors import VariableNotFound
+
+
+class VariableScope:
+    """The values one node may read: upstream nodes' outputs and the run's `sys.*` variables."""
+
+    def __init__(
+        self, variables: Mapping[str, Mapping[str, Any] | None], run: Mapping[str, Any]
+    ) -> None:
+        self._variables = variables
+        self._run = run
+
+    def resolve(self, selector: Sequence[str]) -> Any:
+        """The value `selector` names.
+
+        A node the event does not hold, or an output its node does not have, is VariableNotFound:
+        the compiler passes every node a selector names, and every node's outputs hold all their
+        declared variables. A skipped node (outputs null) reads as null for every variable, and a
+        missing key deeper inside an object value reads as null, as in Dify.
+        """
+        path = list(selector)
+        if len(path) < 2:
+            raise VariableNotFound(path, "a selector names a node and one of its variables")
+        if is_sys(path):
+            if len(path) != 2 or path[1] not in SYS_VARIABLES:
+                known = ", ".join(f"sys.{name}" for name in SYS_VARIABLES)
+                raise VariableNotFound(path, f"the system variables are {known}")
+            return self._run.get(SYS_VARIABLES[path[1]])
+
+        node_id, name, *attributes = path
+        if node_id not in self._variables:
+            raise VariableNotFound(path, f"no outputs of node {node_id} were passed to this node")
+        outputs = self._variables[node_id]
+        if outputs is None:
+            return None
+        if name not in outputs:
+            raise VariableNotFound(path, f"node {node_id} has no output {name}")
+        value = outputs[name]
+        for attribute in attributes:
+            value = value.get(attribute) if isinstance(value, Mapping) else None
+        return value
+
+    def bind(self, bindings: Iterable[VariableSelector]) -> dict[str, Any]:
+        """`{variable: value}` for a node's `variables: [{variable, value_selector}]`."""
+        return {binding.variable: self.resolve(binding.value_selector) for binding in bindings}

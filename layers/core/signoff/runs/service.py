@@ -1,0 +1,282 @@
+"""Runs: start one on its workflow's state machine, read it back, and keep its record truthful.
+
+The run record is the source of truth a client reads; the settle function writes its end. When an
+execution ends without that write (a crashed settle, an execution timeout, a stop), reading the run
+notices it through DescribeExecution and settles the record, so no run stays running after its
+execution ended.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError
+
+from signoff.errors import SignoffError
+from signoff.graph import parse_workflow, validate_inputs
+from signoff.runs.settlement import RunSettler, run_error
+from signoff.settings import Settings
+from signoff.store import parse_iso, utc_now_iso
+from signoff.store.runs import RunRecord, RunRepository, RunStatus
+from signoff.store.workflows import WorkflowRepository
+
+if TYPE_CHECKING:
+    from signoff.store.node_executions import NodeExecution
+
+logger = Logger(child=True)
+
+ResponseMode = Literal["blocking"]
+
+# Node execution statuses of a node that has not finished yet.
+_ACTIVE_NODE_STATUSES = frozenset({"pending", "running", "paused"})
+_FIRST_POLL_SECONDS = 0.05
+_MAX_POLL_SECONDS = 1.0
+
+
+class RunStartFailed(SignoffError):
+    """Step Functions refused to start the run's execution; the run is settled failed."""
+
+    status = 502
+    code = "run_start_failed"
+
+
+class NodeExecutionReader(Protocol):
+    def list_for_run(self, tenant_id: str, run_id: str) -> list[NodeExecution]: ...
+
+
+@dataclass(frozen=True)
+class Progress:
+    finished_nodes: int
+    total_nodes: int
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """A run as a client sees it: its record, the nodes still at work, how far it got."""
+
+    run: RunRecord
+    current_nodes: list[NodeExecution] = field(default_factory=list)
+    progress: Progress = field(default_factory=lambda: Progress(0, 0))
+
+    @property
+    def elapsed_seconds(self) -> float:
+        start = parse_iso(self.run.created_at)
+        end = parse_iso(self.run.finished_at) if self.run.finished_at else datetime.now(UTC)
+        return max((end - start).total_seconds(), 0.0)
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """What starting a run answers: the finished run, or the run still going when the wait ended."""
+
+    run: RunRecord
+    snapshot: RunSnapshot | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.snapshot is not None
+
+
+class RunService:
+    def __init__(
+        self,
+        runs: RunRepository,
+        workflows: WorkflowRepository,
+        node_executions: NodeExecutionReader,
+        sfn_client: Any,
+        settings: Settings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._runs = runs
+        self._workflows = workflows
+        self._node_executions = node_executions
+        self._sfn = sfn_client
+        self._settings = settings
+        self._sleep = sleep
+        self._clock = clock
+        self._settler = RunSettler(runs)
+
+    def start(
+        self,
+        tenant_id: str,
+        workflow_id: str,
+        inputs: dict[str, Any],
+        user: str | None = None,
+        response_mode: ResponseMode = "blocking",
+    ) -> RunStart:
+        workflow_record = self._workflows.get(tenant_id, workflow_id)
+        workflow = parse_workflow(workflow_record.graph)
+        valid_inputs = validate_inputs(workflow, inputs)
+        run = self._runs.create(
+            RunRecord(
+                tenant_id=tenant_id,
+                run_id=str(uuid.uuid4()),
+                workflow_id=workflow_id,
+                workflow_version=workflow_record.version,
+                inputs=valid_inputs,
+                user=user,
+                created_at=utc_now_iso(),
+            )
+        )
+        execution_input = {
+            "run": {
+                "run_id": run.run_id,
+                "tenant_id": tenant_id,
+                "workflow_id": workflow_id,
+                "workflow_version": workflow_record.version,
+                "user": user,
+            },
+            "inputs": valid_inputs,
+        }
+        try:
+            started = self._sfn.start_execution(
+                stateMachineArn=workflow_record.state_machine_arn,
+                name=run.run_id,
+                input=json.dumps(execution_input),
+            )
+        except ClientError as error:
+            details = error.response.get("Error", {})
+            self._runs.settle(
+                tenant_id,
+                run.run_id,
+                RunStatus.FAILED,
+                error=_error(
+                    details.get("Code", "ExecutionNotStarted"), details.get("Message", str(error))
+                ),
+            )
+            logger.exception("StartExecution failed", extra={"run_id": run.run_id})
+            raise RunStartFailed(f"run {run.run_id} could not be started") from error
+        run = self._runs.mark_running(tenant_id, run.run_id, started["executionArn"])
+        if response_mode == "blocking":
+            return self._wait_for_end(run)
+        return RunStart(run=run)
+
+    def get(self, tenant_id: str, run_id: str) -> RunSnapshot:
+        return self._snapshot(self.reconcile(self._runs.get(tenant_id, run_id)))
+
+    def list(self, tenant_id: str) -> list[RunRecord]:
+        return sorted(self._runs.list(tenant_id), key=lambda run: run.created_at, reverse=True)
+
+    def list_nodes(self, tenant_id: str, run_id: str) -> list[NodeExecution]:
+        # The run lookup is the tenant check: another tenant's run is NotFound here.
+        self._runs.get(tenant_id, run_id)
+        return self._node_executions.list_for_run(tenant_id, run_id)
+
+    def settle(self, event: dict[str, Any]) -> dict[str, str]:
+        return self._settler.settle(event)
+
+    def reconcile(self, run: RunRecord) -> RunRecord:
+        """Settle a run whose execution ended without settling it; otherwise return it as is."""
+        if run.status.is_terminal or run.execution_arn is None:
+            return run
+        try:
+            execution = self._sfn.describe_execution(executionArn=run.execution_arn)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ExecutionDoesNotExist":
+                # Reading a run must not fail because Step Functions is throttling us.
+                logger.warning("DescribeExecution failed", extra={"run_id": run.run_id})
+                return run
+            return self._runs.settle(
+                run.tenant_id,
+                run.run_id,
+                RunStatus.FAILED,
+                error=_error("ExecutionDoesNotExist", "the run's execution no longer exists"),
+            )
+        outcome = execution_outcome(execution)
+        if outcome is None:
+            return run
+        logger.info(
+            "settling a run its execution ended without settling",
+            extra={"run_id": run.run_id, "execution_status": execution["status"]},
+        )
+        return self._runs.settle(
+            run.tenant_id, run.run_id, outcome.status, outputs=outcome.outputs, error=outcome.error
+        )
+
+    def _wait_for_end(self, run: RunRecord) -> RunStart:
+        deadline = self._clock() + self._settings.blocking_wait_seconds
+        delay = _FIRST_POLL_SECONDS
+        while True:
+            run = self.reconcile(self._runs.get(run.tenant_id, run.run_id))
+            if run.status.is_terminal:
+                return RunStart(run=run, snapshot=self._snapshot(run))
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                return RunStart(run=run)
+            self._sleep(min(delay, remaining))
+            delay = min(delay * 1.5, _MAX_POLL_SECONDS)
+
+    def _snapshot(self, run: RunRecord) -> RunSnapshot:
+        executions = self._node_executions.list_for_run(run.tenant_id, run.run_id)
+        latest_by_node: dict[str, NodeExecution] = {}
+        for execution in executions:
+            latest_by_node[execution.node_id] = execution
+        finished = sum(
+            1 for node in latest_by_node.values() if node.status not in _ACTIVE_NODE_STATUSES
+        )
+        # A terminal run has no node at work, whatever a crashed node left in its record.
+        current = (
+            []
+            if run.status.is_terminal
+            else [node for node in latest_by_node.values() if node.status in _ACTIVE_NODE_STATUSES]
+        )
+        workflow_record = self._workflows.find(run.tenant_id, run.workflow_id)
+        # Progress counts the nodes that leave execution records: logic nodes never do.
+        total = (
+            sum(
+                1
+                for node in parse_workflow(workflow_record.graph).nodes
+                if node.runs_in_node_function
+            )
+            if workflow_record is not None
+            else len(latest_by_node)
+        )
+        return RunSnapshot(run=run, current_nodes=current, progress=Progress(finished, total))
+
+
+@dataclass(frozen=True)
+class ExecutionOutcome:
+    """How a run ends, read from its ended execution."""
+
+    status: RunStatus
+    outputs: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+
+
+def execution_outcome(execution: dict[str, Any]) -> ExecutionOutcome | None:
+    """The run's end for an execution that ended (DescribeExecution), or None while it runs."""
+    status = execution["status"]
+    error = execution.get("error") or None
+    cause = execution.get("cause") or None
+    if status == "FAILED":
+        failure = _error(error or "States.Failed", cause or "the execution failed")
+        return ExecutionOutcome(RunStatus.FAILED, error=failure)
+    if status == "TIMED_OUT":
+        failure = _error(error or "States.Timeout", cause or "the execution timed out")
+        return ExecutionOutcome(RunStatus.FAILED, error=failure)
+    if status == "ABORTED":
+        stop = _error(error or "ExecutionAborted", cause or "the execution was stopped")
+        return ExecutionOutcome(RunStatus.STOPPED, error=stop)
+    if status == "SUCCEEDED":
+        # A compiled state machine's output is the run's outputs (compiler/lowering/settle.py).
+        try:
+            outputs = json.loads(execution.get("output") or "null")
+        except ValueError:
+            outputs = None
+        return ExecutionOutcome(
+            RunStatus.SUCCEEDED, outputs=outputs if isinstance(outputs, dict) else None
+        )
+    return None
+
+
+def _error(error: str, cause: str) -> dict[str, Any]:
+    return run_error({"node_id": None, "error": error, "cause": cause})

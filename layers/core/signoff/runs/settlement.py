@@ -1,0 +1,73 @@
+"""Settling a run: what the settle function does when a workflow's execution reaches its end."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from signoff.store.runs import RunRepository, RunStatus
+
+
+class SettledRunContext(BaseModel):
+    """The run context the execution carries (`$run`); only the keys are needed here."""
+
+    model_config = ConfigDict(extra="allow")
+
+    run_id: str
+    tenant_id: str
+
+
+class SettleEvent(BaseModel):
+    """The settle function's input, as the compiled state machine sends it."""
+
+    run: SettledRunContext
+    status: Literal["succeeded", "partial-succeeded", "failed", "stopped"]
+    outputs: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+
+
+class RunSettler:
+    def __init__(self, runs: RunRepository) -> None:
+        self._runs = runs
+
+    def settle(self, event: dict[str, Any]) -> dict[str, str]:
+        """Bring the run to the event's terminal status; a terminal run keeps the one it has.
+
+        Answers `{"run_id", "status"}` with the status the run ends up with.
+        """
+        settle = SettleEvent.model_validate(event)
+        record = self._runs.settle(
+            settle.run.tenant_id,
+            settle.run.run_id,
+            RunStatus(settle.status),
+            outputs=settle.outputs,
+            error=run_error(settle.error) if settle.error else None,
+        )
+        return {"run_id": record.run_id, "status": record.status.value}
+
+
+def run_error(error: dict[str, Any]) -> dict[str, Any]:
+    """A run's error as clients read it: `{node_id, type, message}`.
+
+    The state machine reports `{node_id, error, cause}` as Step Functions gives them: `error` is
+    the error name Retry/Catch matched, and a Lambda function's `cause` is its error JSON
+    (`errorType`, `errorMessage`, `stackTrace`), whose message is kept and stack trace dropped.
+    """
+    cause = error.get("cause", error.get("message"))
+    message = cause
+    if isinstance(cause, str):
+        try:
+            decoded = json.loads(cause)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, dict) and "errorMessage" in decoded:
+            message = decoded["errorMessage"]
+    elif isinstance(cause, dict):
+        message = cause.get("errorMessage", json.dumps(cause))
+    return {
+        "node_id": error.get("node_id"),
+        "type": error.get("error", error.get("type")) or "Error",
+        "message": str(message) if message is not None else "",
+    }

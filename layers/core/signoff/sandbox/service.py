@@ -1,0 +1,33 @@
+"""The sandbox function's one use case: run a code node's source in the language it names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from signoff.sandbox.limits import SandboxLimits
+from signoff.sandbox.python_runner import run_python
+from signoff.sandbox.result import SandboxErrorType, SandboxResult
+
+SUPPORTED_LANGUAGES = ("python3",)
+
+
+class SandboxRequest(BaseModel):
+    """The sandbox function's event: `{"language", "code", "inputs"}`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    language: str
+    code: str
+    inputs: dict[str, Any] = Field(default_factory=dict)
+
+
+def run_code(request: SandboxRequest, limits: SandboxLimits) -> SandboxResult:
+    if request.language != "python3":
+        supported = ", ".join(SUPPORTED_LANGUAGES)
+        return SandboxResult.failure(
+            SandboxErrorType.CONTRACT_ERROR,
+            f"code language {request.language!r} is not supported (supported: {supported})",
+        )
+    return run_python(request.code, request.inputs, limits)

@@ -1,0 +1,1 @@
+"""Shared test material: the small workflows several test layers run."""
