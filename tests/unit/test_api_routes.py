@@ -142,7 +142,7 @@ def test_given_a_run_that_outlasts_the_wait_when_started_then_202_with_its_id(ap
     assert run["run_id"] == body["run_id"]
     assert run["workflow_id"] == "greeter"
     assert run["status"] == "running"
-    assert run["inputs"] == {"name": "Ada"}
+    assert run["inputs"] == {"name": "Ada", "times": 1}
     assert run["user"] == "ada"
     assert run["outputs"] is None
     assert run["execution_arn"].startswith("arn:aws:states:")
