@@ -9,13 +9,22 @@ PORT ?= 8080
 INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 SAM_INSTALLED := $(SAM_VENV)/.installed
+# The web console (console/): its own npm project, built into console/dist (never committed).
+CONSOLE := console
+CONSOLE_INSTALLED := $(CONSOLE)/node_modules/.installed
+CONSOLE_BUILT := $(CONSOLE)/dist/index.html
+CONSOLE_SOURCES := $(shell find $(CONSOLE)/src $(CONSOLE)/public -type f 2>/dev/null) \
+	$(CONSOLE)/index.html $(CONSOLE)/vite.config.ts $(CONSOLE)/tsconfig.json
+# The console's browser tests drive Debian's Chromium; Playwright never downloads a browser.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: dev test install lint format unit integration e2e sam-validate sam-build asl-validate compile-examples bench clean
+.PHONY: dev test install lint format unit integration e2e sam-validate sam-build asl-validate compile-examples bench bench-compile clean console console-test browser
 
-dev: install
+dev: install console
 	$(BIN)/signoff dev --port $(PORT)
 
-test: install $(SAM_INSTALLED) lint
+test: install $(SAM_INSTALLED) lint console console-test browser
 	$(BIN)/pytest -q -p no:cacheprovider
 	$(MAKE) --no-print-directory asl-validate sam-validate sam-build
 
@@ -30,6 +39,26 @@ $(INSTALLED): pyproject.toml layers/core/requirements.txt
 $(NODE_INSTALLED): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
+
+$(CONSOLE_INSTALLED): $(CONSOLE)/package.json $(CONSOLE)/package-lock.json
+	cd $(CONSOLE) && npm ci --no-audit --no-fund
+	touch $@
+
+# Type-checks, then builds console/dist, which the local cloud serves at /console.
+console: $(CONSOLE_BUILT)
+
+$(CONSOLE_BUILT): $(CONSOLE_INSTALLED) $(CONSOLE_SOURCES)
+	cd $(CONSOLE) && npm run build
+
+# The console's component tests (Vitest).
+console-test: $(CONSOLE_INSTALLED)
+	cd $(CONSOLE) && npm test
+
+# Debian's Chromium for the console's end-to-end tests (CI runs as root on Debian).
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		$(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium; \
+	fi
 
 # SAM CLI lives in its own environment: its pins must not move the project's.
 $(SAM_INSTALLED):
@@ -74,5 +103,9 @@ sam-build: $(SAM_INSTALLED)
 bench: install
 	$(BIN)/python bench/run_latency.py
 
+# Compile generated graphs of 10, 100 and 500 nodes: time, definition size, states per node.
+bench-compile: $(INSTALLED)
+	$(BIN)/python bench/compile.py
+
 clean:
-	rm -rf $(VENV) $(SAM_VENV) node_modules .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) node_modules .aws-sam $(CONSOLE)/node_modules $(CONSOLE)/dist

@@ -9,9 +9,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from signoff.api.app import ApiServices, build_app
+from signoff.redaction import RedactingFormatter
 from signoff.settings import Settings
 
-logger = Logger()
+logger = Logger(logger_formatter=RedactingFormatter())
 tracer = Tracer()
 app = build_app(ApiServices.from_settings(Settings()))
 

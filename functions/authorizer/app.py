@@ -1,4 +1,4 @@
-"""The authorizer function: a TOKEN authorizer turning `Bearer <key>` into the key's tenant."""
+"""The authorizer function: a TOKEN authorizer turning `Bearer <key or token>` into a principal."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from signoff.auth import ApiKeyService
+from signoff.auth.authorizer import Authorizer
 from signoff.errors import Unauthorized
+from signoff.redaction import RedactingFormatter
 from signoff.settings import Settings
-from signoff.store.api_keys import DynamoApiKeyRepository
 
-logger = Logger()
+logger = Logger(logger_formatter=RedactingFormatter())
 tracer = Tracer()
-keys = ApiKeyService(DynamoApiKeyRepository(Settings().require("api_keys_table")))
+authorizer = Authorizer.from_settings(Settings())
 
 
 @logger.inject_lambda_context
@@ -28,7 +28,7 @@ keys = ApiKeyService(DynamoApiKeyRepository(Settings().require("api_keys_table")
 def handler(event: APIGatewayAuthorizerTokenEvent, context: LambdaContext) -> dict[str, Any]:
     try:
         # The gateway itself refuses a request without the header; a direct invoke may not.
-        principal = keys.authorize(event.get("authorizationToken"))
+        principal = authorizer.authorize(event.get("authorizationToken"))
     except Unauthorized as refusal:
         logger.info("refused", extra={"reason": refusal.message})
         # API Gateway answers 401 (the UNAUTHORIZED gateway response) for exactly this error.
@@ -41,12 +41,9 @@ def handler(event: APIGatewayAuthorizerTokenEvent, context: LambdaContext) -> di
         api_id=arn.api_id,
         stage=arn.stage,
         partition=arn.partition,
-        context={
-            "tenant_id": principal.tenant_id,
-            "key_id": principal.key_id,
-            "role": principal.role,
-        },
+        context=principal.to_context(),
     )
-    # The gateway caches this answer per key: it must cover every route, not just this one.
+    # The gateway caches this answer per credential: it must cover every route, not just this
+    # one. What each kind of principal may do is decided by the api (signoff.api.access).
     policy.allow_all_routes()
     return policy.asdict()

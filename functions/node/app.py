@@ -8,18 +8,35 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from signoff.nodes.code_runner import LambdaCodeRunner
+from signoff.nodes.integrations import Integrations
 from signoff.nodes.runtime import run_node
+from signoff.payloads import PayloadStore
+from signoff.providers.registry import ChatModels
+from signoff.redaction import RedactingFormatter
 from signoff.settings import Settings
 from signoff.store.node_executions import DynamoNodeExecutionRepository
 
-logger = Logger()
+logger = Logger(logger_formatter=RedactingFormatter())
 tracer = Tracer()
 settings = Settings()
 executions = DynamoNodeExecutionRepository(settings.require("node_executions_table"))
-code_runner = LambdaCodeRunner(settings.require("sandbox_function_name"))
+code_runner = LambdaCodeRunner(
+    settings.require("sandbox_function_name"),
+    javascript_function_name=settings.sandbox_js_function_name,
+)
+payloads = PayloadStore.from_settings(settings)
+chat_models = ChatModels.from_settings(settings)
+integrations = Integrations.from_settings(settings)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_node(event, executions=executions, code_runner=code_runner)
+    return run_node(
+        event,
+        executions=executions,
+        code_runner=code_runner,
+        payloads=payloads,
+        chat_models=chat_models,
+        integrations=integrations,
+    )

@@ -1,4 +1,4 @@
-"""The sandbox function: runs a code node's source in a limited child process.
+"""The sandbox function: runs a python3 code node's source in a limited child process.
 
 Its role grants no AWS action (template.yaml) and the child process gets no environment.
 """
@@ -10,10 +10,11 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from signoff.redaction import RedactingFormatter
 from signoff.sandbox import SandboxLimits, SandboxRequest, run_code
 from signoff.settings import Settings
 
-logger = Logger()
+logger = Logger(logger_formatter=RedactingFormatter())
 settings = Settings()
 limits = SandboxLimits(
     cpu_seconds=settings.sandbox_cpu_seconds,

@@ -7,11 +7,12 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from signoff.redaction import RedactingFormatter
 from signoff.runs.settlement import RunSettler
 from signoff.settings import Settings
 from signoff.store.runs import DynamoRunRepository
 
-logger = Logger()
+logger = Logger(logger_formatter=RedactingFormatter())
 tracer = Tracer()
 settler = RunSettler(DynamoRunRepository(Settings().require("runs_table")))
 

@@ -75,7 +75,11 @@ def test_the_node_sample_renders_its_template_with_variables_and_sys_values():
     code, result, stderr = invoke("node")
 
     assert code == 0, stderr
-    assert result == {"outputs": {"output": "Hello, Ada! (run sample-run-0001)"}}
+    assert result == {
+        "outputs": {"output": "Hello, Ada! (run sample-run-0001)"},
+        "status": "succeeded",
+        "handle": "source",
+    }
 
 
 def test_the_sandbox_sample_runs_python_code_in_the_child_process():
@@ -85,10 +89,26 @@ def test_the_sandbox_sample_runs_python_code_in_the_child_process():
     assert result == {"ok": True, "result": {"greeting": "Hello, Ada!", "length": 3}}
 
 
+def test_the_sandbox_js_sample_runs_javascript_code_in_a_node_child_process():
+    code, result, stderr = invoke("sandbox_js")
+
+    assert code == 0, stderr
+    assert result == {"ok": True, "result": {"greeting": "Hello, Ada!", "length": 3}}
+
+
 def test_the_settle_sample_names_a_run_an_ephemeral_cloud_does_not_have():
     code, result, _ = invoke("settle")
 
     # A fresh cloud holds no runs: settling one is the store's typed NotFound, not a crash.
+    assert code == 1
+    assert result["errorType"] == "NotFound"
+    assert "sample-run-0001" in result["errorMessage"]
+
+
+def test_the_review_sample_asks_for_a_review_of_a_run_an_ephemeral_cloud_does_not_have():
+    code, result, _ = invoke("review")
+
+    # Pausing a run the cloud never started is the store's typed NotFound, and no review is kept.
     assert code == 1
     assert result["errorType"] == "NotFound"
     assert "sample-run-0001" in result["errorMessage"]

@@ -50,7 +50,7 @@ def stack(aws: None) -> Iterator[StackPlan]:
         plan,
         {
             service: boto3.client(service, region_name=REGION)
-            for service in ("dynamodb", "iam", "lambda")
+            for service in ("dynamodb", "iam", "lambda", "s3")
         },
     )
     previous = activate(FunctionRunner(plan.functions))

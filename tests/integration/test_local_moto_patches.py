@@ -383,3 +383,71 @@ def test_given_an_execution_waiting_on_a_task_token_when_stopped_then_it_is_abor
     # The stopped execution's token is spent, as on AWS.
     with pytest.raises(ClientError):
         sfn.send_task_success(taskToken=token, output="{}")
+
+
+# ------------------------------------------------------------------ e. DynamoDB one at a time
+
+
+def test_moto_still_dispatches_dynamodb_requests_through_the_patched_call_action():
+    from moto.dynamodb.responses import DynamoHandler
+
+    moto_patches.apply_patches()
+    assert DynamoHandler.call_action is moto_patches.call_dynamodb_action_serially
+    assert list(inspect.signature(moto_patches._dynamodb_call_action).parameters) == ["self"]
+
+
+def test_given_racing_conditional_writes_then_exactly_one_passes_each_condition(aws):
+    import sys
+    import threading
+
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    dynamodb.create_table(
+        TableName="race",
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    not_exclusive = 0
+    previous_interval = sys.getswitchinterval()
+    # Thread switches between moto's condition check and its write were what let two pass.
+    sys.setswitchinterval(1e-6)
+    try:
+        for trial in range(40):
+            key = {"k": {"S": str(trial)}}
+            dynamodb.put_item(TableName="race", Item={**key, "s": {"S": "pending"}})
+            barrier = threading.Barrier(4)
+            winners: list[int] = []
+
+            def decide(
+                index: int,
+                key: dict = key,
+                barrier: threading.Barrier = barrier,
+                winners: list[int] = winners,
+            ) -> None:
+                barrier.wait()
+                try:
+                    dynamodb.update_item(
+                        TableName="race",
+                        Key=key,
+                        UpdateExpression="SET s = :done, w = :who",
+                        ConditionExpression="s = :pending",
+                        ExpressionAttributeValues={
+                            ":done": {"S": "done"},
+                            ":pending": {"S": "pending"},
+                            ":who": {"N": str(index)},
+                        },
+                    )
+                    winners.append(index)
+                except ClientError:
+                    pass
+
+            workers = [threading.Thread(target=decide, args=(i,)) for i in range(4)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            not_exclusive += len(winners) != 1
+    finally:
+        sys.setswitchinterval(previous_interval)
+
+    assert not_exclusive == 0

@@ -13,7 +13,16 @@ pytestmark = pytest.mark.integration
 
 
 def test_given_the_real_template_when_creating_tables_then_keys_and_indexes_match(dynamodb, tables):
-    assert set(tables) == {"WorkflowsTable", "RunsTable", "NodeExecutionsTable", "ApiKeysTable"}
+    assert set(tables) == {
+        "WorkflowsTable",
+        "RunsTable",
+        "NodeExecutionsTable",
+        "ApiKeysTable",
+        "ReviewsTable",
+        "TenantsTable",
+        "RateLimitsTable",
+        "IdempotencyTable",
+    }
     runs = dynamodb.describe_table(TableName=tables["RunsTable"])["Table"]
     assert runs["KeySchema"] == [
         {"AttributeName": "tenant_id", "KeyType": "HASH"},

@@ -60,7 +60,7 @@ def test_given_a_code_node_when_the_node_function_runs_it_then_the_sandbox_answe
     )
 
     assert function_error is None
-    assert answer == {"outputs": {"name": "Ada"}}
+    assert answer["outputs"] == {"name": "Ada"}
     [execution] = executions(stack).list_for_run("tenant-a", "run-1")
     assert execution.status is NodeExecutionStatus.SUCCEEDED
     assert execution.outputs == {"name": "Ada"}

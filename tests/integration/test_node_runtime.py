@@ -126,7 +126,11 @@ GREET_EVENT = {
 def test_given_a_template_node_when_run_then_it_answers_and_records_its_output(run, executions):
     answer = run(GREET_EVENT)
 
-    assert answer == {"outputs": {"output": "Hello, Ada! (run run-1)"}}
+    assert answer == {
+        "outputs": {"output": "Hello, Ada! (run run-1)"},
+        "status": "succeeded",
+        "handle": "source",
+    }
     execution = recorded(executions)
     assert execution.status is NodeExecutionStatus.SUCCEEDED
     assert (execution.node_id, execution.node_type, execution.title) == (
@@ -149,7 +153,7 @@ def test_given_a_code_node_when_run_then_main_gets_the_variables_and_its_outputs
 
     answer = run(code_event(code, outputs={"name": {"type": "string"}, "by": {"type": "string"}}))
 
-    assert answer == {"outputs": {"name": "Ada", "by": "ada@example.com"}}
+    assert answer["outputs"] == {"name": "Ada", "by": "ada@example.com"}
     assert sandbox.calls == [("python3", code, {"name": "  Ada  ", "user": "ada@example.com"})]
     execution = recorded(executions)
     assert execution.status is NodeExecutionStatus.SUCCEEDED
@@ -205,7 +209,7 @@ def test_given_a_skipped_upstream_node_when_run_then_its_variables_are_null(run,
 
     answer = run(code_event(code, outputs={"name": {"type": "string"}}, variables={"start": None}))
 
-    assert answer == {"outputs": {"name": None}}
+    assert answer["outputs"] == {"name": None}
 
 
 def test_given_an_unsafe_template_when_run_then_the_node_fails_refused(run, executions):

@@ -106,20 +106,23 @@ def call(app: APIGatewayRestResolver, event: dict[str, Any]) -> tuple[int, dict[
 
 
 @pytest.mark.parametrize(
-    ("kind", "status", "code"),
+    ("kind", "status", "code", "error_code"),
     [
-        ("not-found", 404, "not_found"),
-        ("conflict", 409, "conflict"),
-        ("unauthorized", 401, "unauthorized"),
-        ("forbidden", 403, "forbidden"),
+        ("not-found", 404, "not_found", 3000),
+        ("conflict", 409, "conflict", 3001),
+        ("unauthorized", 401, "unauthorized", 2000),
+        ("forbidden", 403, "forbidden", 2001),
     ],
 )
-def test_given_a_domain_error_then_its_status_code_and_message(app, kind, status, code):
+def test_given_a_domain_error_then_its_status_code_message_and_error_code(
+    app, kind, status, code, error_code
+):
     answered, body = call(app, proxy_event("GET", f"/raise/{kind}"))
 
     assert answered == status
     assert body["status"] == status
     assert body["code"] == code
+    assert body["error_code"] == error_code
     assert body["message"]
 
 
@@ -131,6 +134,7 @@ def test_given_invalid_input_then_400_naming_the_field(app):
         "status": 400,
         "code": "invalid_input",
         "message": "input n must be a number",
+        "error_code": 1000,
         "field": "inputs.n",
     }
 
@@ -235,4 +239,5 @@ def test_given_an_upstream_refusal_then_its_status_and_message_reach_the_client(
         "status": 502,
         "code": "run_start_failed",
         "message": "run r-1 could not be started",
+        "error_code": 4001,
     }

@@ -47,6 +47,7 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]
         monkeypatch.setenv("SIGNOFF_WORKFLOWS_TABLE", tables["WorkflowsTable"])
         monkeypatch.setenv("SIGNOFF_RUNS_TABLE", tables["RunsTable"])
         monkeypatch.setenv("SIGNOFF_NODE_EXECUTIONS_TABLE", tables["NodeExecutionsTable"])
+        monkeypatch.setenv("SIGNOFF_PAYLOADS_BUCKET", "payloads")
         yield monkeypatch
 
 

@@ -77,10 +77,16 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
             settle_function_arn="arn:aws:lambda:us-east-1:123456789012:function:settle",
             workflow_execution_role_arn="arn:aws:iam::123456789012:role/workflows",
             state_machine_prefix="signoff-test",
+            payloads_bucket="payloads",
             # Executions never end here: a blocking start answers as soon as the wait begins.
             blocking_wait_seconds=0,
         )
-        services = ApiServices.from_settings(settings, dynamodb_client=dynamodb, sfn_client=sfn)
+        services = ApiServices.from_settings(
+            settings,
+            dynamodb_client=dynamodb,
+            sfn_client=sfn,
+            s3_client=boto3.client("s3", region_name=REGION),
+        )
         yield Api(build_app(services), sfn)
 
 
@@ -207,7 +213,10 @@ def test_given_tenant_a_resources_when_tenant_b_asks_then_404_everywhere(api, gr
     )
     assert started_by_b[0] == 404
     assert api.call("GET", "/workflows", tenant_id="tenant-b") == (200, {"data": []})
-    assert api.call("GET", "/runs", tenant_id="tenant-b") == (200, {"data": []})
+    assert api.call("GET", "/runs", tenant_id="tenant-b") == (
+        200,
+        {"data": [], "page": 1, "limit": 20, "has_more": False},
+    )
 
 
 def test_given_unknown_ids_then_404_not_found(api):

@@ -71,7 +71,15 @@ def test_given_a_valid_key_then_the_whole_api_is_allowed_with_the_tenant_in_cont
     answer = authorizer.handler(token_event(f"Bearer {key}"), LambdaContext())
 
     assert answer["principalId"] == record.key_id
-    assert answer["context"] == {"tenant_id": "tenant-a", "key_id": record.key_id, "role": "admin"}
+    # A tenant without a record gets the default plan's limits.
+    assert answer["context"] == {
+        "tenant_id": "tenant-a",
+        "key_id": record.key_id,
+        "role": "admin",
+        "plan": "free",
+        "tenant_rpm": "100",
+        "tenant_burst": "20",
+    }
     (statement,) = answer["policyDocument"]["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == "execute-api:Invoke"

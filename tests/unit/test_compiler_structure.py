@@ -22,7 +22,11 @@ from signoff.graph.model import Workflow
 ROOT = Path(__file__).parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 SHAPES = {path.stem: path for path in sorted((ROOT / "tests" / "graphs" / "shapes").glob("*.yaml"))}
-TARGET = CompileTarget("arn:aws:lambda:us-east-1:1:function:node", "arn:aws:lambda:::settle")
+TARGET = CompileTarget(
+    "arn:aws:lambda:us-east-1:1:function:node",
+    "arn:aws:lambda:::settle",
+    "arn:aws:lambda:us-east-1:1:function:review",
+)
 # Fields JSONata mode forbids (they belong to JSONPath mode).
 JSONPATH_ONLY = {
     "Parameters",
@@ -122,13 +126,15 @@ def test_every_jsonata_expression_parses(name: str):
         jsonata.Jsonata(expression[3:-3])  # raises on a syntax error
 
 
-def test_init_sets_the_run_outputs_and_every_node_variable():
+def test_init_sets_the_run_counters_and_every_node_variable():
     assign = DEFINITIONS["hello"]["States"]["Init"]["Assign"]
     assert assign["run"] == "{% $states.input.run %}"
-    assert assign["outputs"] == {}
+    assert assign["exceptions"] == 0
+    assert assign["usage"]["total_tokens"] == 0
     assert assign["n_start"] == "{% $states.input.inputs %}"
-    for node_id in ("normalize", "has_name", "greet", "end", "greet_world", "end_world"):
+    for node_id in ("normalize", "greet", "end", "greet_world", "end_world"):
         assert assign[f"n_{node_id}"] is None
+    assert "n_has_name" not in assign  # an if-else has no outputs
     assert assign["r_has_name"] is None
 
 
@@ -182,15 +188,23 @@ def test_work_nodes_are_lambda_tasks_with_the_node_payload():
     assert catch["Assign"]["failure"]["node_id"] == "join"
 
 
-def test_a_join_runs_when_either_branch_ran():
+def test_a_join_of_every_branch_of_an_if_else_always_runs_so_it_has_no_guard():
     states = compile_workflow(shape("branch_and_join"), TARGET)["States"]
-    guard = states["Should run join?"]
-    assert guard["Type"] == "Choice"
+    assert "Should run join?" not in states
+    assert states["Should run right?"]["Default"] == "join"
+
+
+def test_a_join_of_some_branches_runs_when_one_of_its_edges_was_taken():
+    states = compile_workflow(shape("conditional_fan_out"), TARGET)["States"]
+    guard = states["Should run 1711528914400?"]
     assert guard["Choices"] == [
-        {"Condition": "{% $r_left != null or $r_right != null %}", "Next": "join"}
+        {
+            "Condition": '{% $r_1711528914102 = "b"'
+            " or $p_1711528914200[0].r_1711528914200 != null"
+            " or $p_1711528914200[1].r_1711528914300 != null %}",
+            "Next": "1711528914400",
+        }
     ]
-    assert states["left"]["Assign"]["r_left"] == "source"
-    assert states["right"]["Assign"]["r_right"] == "source"
 
 
 def test_if_else_rules_assign_the_handle_and_the_else_rule_is_last_without_a_default():
@@ -211,25 +225,37 @@ def test_a_skipped_branch_is_left_in_one_jump():
     assert states["Should run greet?"]["Default"] == "Should run greet_world?"
 
 
-def test_end_nodes_merge_outputs_with_null_for_skipped_nodes():
+def test_end_nodes_report_null_for_skipped_nodes_and_settle_merges_the_ends_reached():
     states = DEFINITIONS["two_ends"]["States"]
-    expression = states["end_right"]["Assign"]["outputs"][3:-3]
-    merged = jsonata.Jsonata(
-        f'($outputs := {{"answer": "left"}}; $n_right := null; '
-        f'$n_start := {{"kind": "x"}}; {expression})'
+    end_right = states["end_right"]["Assign"]["n_end_right"][3:-3]
+    reported = jsonata.Jsonata(
+        f'($n_right := null; $n_start := {{"kind": "x"}}; {end_right})'
     ).evaluate(None)
-    assert merged == {"answer": None, "kind": "x"}
+    assert reported == {"answer": None, "kind": "x"}
+    merge = states["Settle Succeeded"]["Arguments"]["Payload"]["outputs"][3:-3]
+    both = jsonata.Jsonata(
+        f'($n_end_left := {{"answer": "left", "kind": "a"}}; $n_end_right := {{"answer": null}};'
+        f" {merge})"
+    ).evaluate(None)
+    assert both == {"answer": None, "kind": "a"}
+    one = jsonata.Jsonata(
+        f'($n_end_left := {{"answer": "left"}}; $n_end_right := null; {merge})'
+    ).evaluate(None)
+    assert one == {"answer": "left"}
+    none = jsonata.Jsonata(f"($n_end_left := null; $n_end_right := null; {merge})").evaluate(None)
+    assert none == {}
 
 
 def test_settle_states_report_success_and_failure():
     states = DEFINITIONS["hello"]["States"]
     succeeded = states["Settle Succeeded"]
     assert succeeded["Arguments"]["FunctionName"] == TARGET.settle_function_arn
-    assert succeeded["Arguments"]["Payload"] == {
-        "run": "{% $run %}",
-        "status": "succeeded",
-        "outputs": "{% $outputs %}",
-    }
+    payload = succeeded["Arguments"]["Payload"]
+    assert payload["run"] == "{% $run %}"
+    assert payload["status"] == "succeeded"
+    assert payload["exceptions"] == "{% $exceptions %}"
+    assert payload["usage"] == "{% $usage %}"
+    assert succeeded["Output"] == payload["outputs"]
     assert succeeded["Next"] == "Succeeded"
     assert states["Succeeded"] == {"Type": "Succeed"}
     failed = states["Settle Failed"]
@@ -245,9 +271,10 @@ def test_settle_states_report_success_and_failure():
 def test_variables_use_sanitised_names_and_payload_keys_keep_real_ids():
     states = DEFINITIONS["conditional_fan_out"]["States"]
     payload = states["1711528914400"]["Arguments"]["Payload"]
+    # Both sources ran in a Parallel's branches: their outputs come back through it.
     assert payload["variables"] == {
-        "1711528914200": "{% $n_1711528914200 %}",
-        "1711528914300": "{% $n_1711528914300 %}",
+        "1711528914200": "{% $p_1711528914200[0].n_1711528914200 %}",
+        "1711528914300": "{% $p_1711528914200[1].n_1711528914300 %}",
     }
     sanitised = compile_workflow(
         workflow(
@@ -265,7 +292,7 @@ def test_variables_use_sanitised_names_and_payload_keys_keep_real_ids():
         TARGET,
     )["States"]
     assert "n_say_hi" in sanitised["say-hi"]["Assign"]
-    assert "$n_say_hi.output" in sanitised["end"]["Assign"]["outputs"]
+    assert "$n_say_hi.output" in sanitised["end"]["Assign"]["n_end"]
 
 
 @pytest.mark.parametrize(

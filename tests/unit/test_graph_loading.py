@@ -67,7 +67,7 @@ def test_given_a_document_that_is_not_a_mapping_then_it_is_unreadable(document):
 
 def test_given_an_unknown_node_type_then_the_rest_of_the_graph_is_still_checked():
     document = minimal()
-    document["nodes"].append({"id": "ask", "type": "llm"})
+    document["nodes"].append({"id": "ask", "type": "agent"})
     document["nodes"].append({"id": "lost", "type": "end"})
     document["edges"].append({"source": "start", "target": "ask"})
 

@@ -89,7 +89,7 @@ def test_given_the_node_function_payload_when_reparsed_then_the_same_node_comes_
 
 def test_given_an_unknown_type_then_parse_node_raises_a_validation_error():
     with pytest.raises(ValidationError):
-        parse_node({"id": "ask", "type": "llm"})
+        parse_node({"id": "ask", "type": "agent"})
 
 
 def test_given_an_unknown_field_then_the_node_is_rejected():

@@ -15,6 +15,9 @@ def test_given_the_real_template_then_every_resource_is_planned_from_it():
     resources = load_template(default_template_path())["Resources"]
 
     planned = set(plan.tables) | set(plan.functions) | set(plan.layers) | set(plan.apis)
+    planned |= set(plan.buckets)
+    planned |= set(plan.bucket_policies) | set(plan.cloudfront)
+    planned |= set(plan.secrets)
     planned |= {logical_id for logical_id in plan.roles if logical_id in resources}
     assert planned == set(resources)
 
@@ -27,6 +30,10 @@ def test_given_the_real_template_then_tables_and_functions_get_stable_physical_n
         "RunsTable": "signoff-RunsTable",
         "NodeExecutionsTable": "signoff-NodeExecutionsTable",
         "ApiKeysTable": "signoff-ApiKeysTable",
+        "ReviewsTable": "signoff-ReviewsTable",
+        "TenantsTable": "signoff-TenantsTable",
+        "RateLimitsTable": "signoff-RateLimitsTable",
+        "IdempotencyTable": "signoff-IdempotencyTable",
     }
     assert plan.function("node").function_arn == (
         "arn:aws:lambda:us-east-1:123456789012:function:signoff-NodeFunction"
@@ -49,6 +56,14 @@ def test_given_the_real_template_then_each_function_gets_globals_plus_its_own_va
     assert not [name for name in sandbox.environment if name.startswith("SIGNOFF_")]
     assert sandbox.role_arn == plan.roles["SandboxRole"].arn
     assert (sandbox.timeout_seconds, sandbox.memory_mb) == (60, 1024)
+    # javascript code nodes: a Node.js function under the same permission-less role.
+    sandbox_js = plan.function("sandbox_js")
+    assert sandbox_js.runtime.startswith("nodejs")
+    assert sandbox_js.handler == "index.handler"
+    assert sandbox_js.role_arn == plan.roles["SandboxRole"].arn
+    assert plan.function("node").environment["SIGNOFF_SANDBOX_JS_FUNCTION_NAME"] == (
+        "signoff-SandboxJsFunction"
+    )
 
 
 def test_given_the_real_template_then_the_api_has_its_routes_authorizer_and_responses():
@@ -72,7 +87,8 @@ def test_given_short_names_when_looking_up_functions_then_case_does_not_matter()
 
     assert plan.function("API").logical_id == "ApiFunction"
     assert plan.function("Authorizer").logical_id == "AuthorizerFunction"
-    with pytest.raises(KeyError, match="api, authorizer, node, sandbox, settle"):
+    known = "api, authorizer, node, review, sandbox, sandbox_js, settle"
+    with pytest.raises(KeyError, match=known):
         plan.function("webhook")
 
 

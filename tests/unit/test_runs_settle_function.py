@@ -121,3 +121,49 @@ def test_given_an_already_settled_run_then_it_answers_the_status_it_kept(settle,
 
     assert answer == {"run_id": "run-1", "status": "succeeded"}
     assert runs.get("tenant-a", "run-1").error is None
+
+
+def test_given_handled_exceptions_then_a_finished_run_is_partial_succeeded(
+    settle, runs, running_run
+):
+    answer = settle.handler(
+        {"run": run_context(), "status": "succeeded", "outputs": {"x": 1}, "exceptions": 2},
+        LambdaContext(),
+    )
+
+    assert answer == {"run_id": "run-1", "status": "partial-succeeded"}
+    assert runs.get("tenant-a", "run-1").status is RunStatus.PARTIAL_SUCCEEDED
+
+
+def test_given_no_exception_then_the_run_succeeds_and_keeps_its_usage_totals(
+    settle, runs, running_run
+):
+    usage = {
+        "prompt_tokens": 120,
+        "completion_tokens": 30,
+        "total_tokens": 150,
+        "total_price": 0.000450,
+        "currency": "USD",
+    }
+
+    answer = settle.handler(
+        {
+            "run": run_context(),
+            "status": "succeeded",
+            "outputs": {},
+            "exceptions": 0,
+            "usage": usage,
+        },
+        LambdaContext(),
+    )
+
+    assert answer["status"] == "succeeded"
+    stored = runs.get("tenant-a", "run-1")
+    assert (stored.total_tokens, stored.total_price, stored.currency) == (150, "0.00045", "USD")
+
+
+def test_given_no_usage_then_the_totals_stay_zero(settle, runs, running_run):
+    settle.handler({"run": run_context(), "status": "succeeded", "outputs": {}}, LambdaContext())
+
+    stored = runs.get("tenant-a", "run-1")
+    assert (stored.total_tokens, stored.total_price, stored.currency) == (0, "0", None)

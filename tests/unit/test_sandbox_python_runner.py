@@ -113,13 +113,13 @@ def test_given_code_breaking_the_contract_when_run_then_it_is_a_contract_error(c
 
 
 def test_given_an_unsupported_language_when_requested_then_it_is_a_contract_error():
-    request = SandboxRequest(language="javascript", code="function main() {}", inputs={})
+    request = SandboxRequest(language="ruby", code="def main; end", inputs={})
 
     result = run_code(request, LIMITS)
 
     assert result.error is not None
     assert result.error.type is SandboxErrorType.CONTRACT_ERROR
-    assert "javascript" in result.error.message
+    assert "ruby" in result.error.message
 
 
 # ------------------------------------------------------------------------------------- limits

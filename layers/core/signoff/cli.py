@@ -75,18 +75,24 @@ def dev(port: int | None, aws_port: int | None) -> None:
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, lambda *_: stopping.set())
     with LocalCloud(port=port, aws_port=aws_port) as cloud:
+        # A key the developer chose stays out of the output (it may be captured in logs); a
+        # generated one is shown, as there is no other way to learn it.
+        chosen = bool(cloud.settings.dev_key)
+        shown_key = "(SIGNOFF_DEV_KEY)" if chosen else cloud.admin_key
+        bearer = "$SIGNOFF_DEV_KEY" if chosen else cloud.admin_key
         curl = (
             f"curl -s -X POST {cloud.base_url}/workflows/hello/runs "
-            f"-H 'Authorization: Bearer {cloud.admin_key}' -H 'Content-Type: application/json' "
+            f'-H "Authorization: Bearer {bearer}" -H "Content-Type: application/json" '
             """-d '{"inputs":{"name":"Ada"},"response_mode":"blocking","user":"dev"}'"""
         )
         lines = [
             "signoff local cloud is ready",
             f"  API            {cloud.base_url}",
             f"  docs           {cloud.base_url}/docs",
+            f"  console        {cloud.base_url}/console/   (sign in with the admin key)",
             f"  AWS endpoint   {cloud.aws_endpoint_url}   "
             "(boto3 / aws --endpoint-url: tables, state machines, executions)",
-            f"  admin key      {cloud.admin_key}",
+            f"  admin key      {shown_key}   (also the operator key: POST /tenants)",
             f"  workflows      {', '.join(cloud.deployed) or '(none in examples/)'}",
             "",
             "Run the hello workflow:",
@@ -102,10 +108,13 @@ def dev(port: int | None, aws_port: int | None) -> None:
 
 
 def _log_local_cloud_to_stderr() -> None:
+    from signoff.redaction import RedactingFilter
+
     # The cloud's own lines (requests, function failures) stay plain text, apart from the
     # handlers' JSON logs that share the `signoff` logger name.
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s local-cloud %(message)s", "%H:%M:%S"))
+    handler.addFilter(RedactingFilter())
     local = logging.getLogger("signoff.local")
     local.addHandler(handler)
     local.setLevel(logging.INFO)

@@ -10,6 +10,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from signoff.errors import ConfigurationError
+from signoff.nodes.registry import RetrieverTarget, ToolTarget
+from signoff.providers.config import LlmProviderConfig, ModelPrice
+from signoff.ratelimit.plans import RatePlan
 
 
 class Settings(BaseSettings):
@@ -23,16 +26,64 @@ class Settings(BaseSettings):
     node_function_arn: str | None = None
     settle_function_arn: str | None = None
     sandbox_function_name: str | None = None
+    # javascript code nodes run in their own (Node.js) sandbox function.
+    sandbox_js_function_name: str | None = None
     workflow_execution_role_arn: str | None = None
     state_machine_prefix: str = "signoff-dev"
 
     blocking_wait_seconds: float = Field(default=25.0, ge=0, le=29)
+
+    # Human in the loop: the reviews a run waits on, and the function its review waits invoke.
+    reviews_table: str | None = None
+    review_function_arn: str | None = None
 
     # Code-node sandbox limits (the child process; the sandbox function's own timeout is larger).
     sandbox_cpu_seconds: int = Field(default=5, ge=1, le=60)
     sandbox_memory_mb: int = Field(default=256, ge=32, le=4096)
     sandbox_wall_seconds: float = Field(default=10.0, gt=0, le=60)
     sandbox_max_output_bytes: int = Field(default=1_000_000, ge=1024)
+
+    # Large values (signoff/payloads.py): a node output or run input whose JSON is larger than the
+    # threshold moves to the payloads bucket and travels by reference. 32 KiB leaves room for
+    # several such values in one state, under Step Functions' 256 KiB.
+    payloads_bucket: str | None = None
+    payload_threshold_bytes: int = Field(default=32 * 1024, ge=1024, le=128 * 1024)
+
+    # LLM providers by name (JSON: {"<provider>": {"type": "openai-compatible", "base_url", ...}
+    # | {"type": "bedrock", "region"}}) and per-model prices ({"<provider>/<model>":
+    # {"input_per_1k", "output_per_1k", "currency"}}); see signoff/providers/config.py.
+    llm_providers: dict[str, LlmProviderConfig] = Field(default_factory=dict)
+    model_prices: dict[str, ModelPrice] = Field(default_factory=dict)
+
+    # Tenants, keys, tokens, limits (issue 6; the README's "Security" section).
+    tenants_table: str | None = None
+    rate_limits_table: str | None = None
+    idempotency_table: str | None = None
+    # The sha256 (hex) of the operator key, the one key that may create tenants.
+    operator_key_hash: str | None = None
+    # Where the HMAC secret that signs short-lived tokens lives: "secretsmanager:<secret id>".
+    token_secret_ref: str | None = None
+    token_default_ttl_seconds: int = Field(default=900, ge=30, le=3600)
+    token_max_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+    # A rotated key keeps working this long (POST /keys/{id}/rotate may ask for less or more).
+    key_rotation_grace_seconds: int = Field(default=24 * 60 * 60, ge=0, le=7 * 24 * 60 * 60)
+    # Request bodies larger than this answer 413 (API Gateway itself stops at 10 MB).
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024, le=10 * 1024 * 1024)
+    # Rate plans by name, added to or replacing the defaults (JSON: {"<plan>":
+    # {"requests_per_minute", "burst"}}); a tenant without a plan gets `default_plan`.
+    rate_limit_plans: dict[str, RatePlan] = Field(default_factory=dict)
+    default_plan: str = "free"
+    # How long an Idempotency-Key is remembered.
+    idempotency_ttl_seconds: int = Field(default=24 * 60 * 60, ge=60, le=7 * 24 * 60 * 60)
+
+    # Tools and retrievers (signoff/nodes/registry.py): {"<provider>/<tool>": {"lambda": ...} |
+    # {"url": ...}} and {"<dataset id>": {"bedrock_knowledge_base_id": ...} | {"lambda": ...} |
+    # {"url": ...}}.
+    tools: dict[str, ToolTarget] = Field(default_factory=dict)
+    retrievers: dict[str, RetrieverTarget] = Field(default_factory=dict)
+    # Outbound requests (http-request, tool and retriever URLs, remote files) may reach loopback,
+    # private and link-local addresses (signoff/net): off in production, on in the local cloud.
+    allow_private_network: bool = False
 
     def require(self, field: str) -> str:
         """The value of a resource setting this function needs, or a clear configuration error."""

@@ -1,4 +1,9 @@
-"""The one mapping from exceptions to HTTP responses: `{"status", "code", "message"}`, no trace."""
+"""The one mapping from exceptions to HTTP responses: `{status, code, message, error_code}`.
+
+`error_code` is the numeric code of the seed's families (signoff.errors.ERROR_CODES: 1000
+parameters, 2000 authentication, 3000 resources, 4000 execution, 5000 system). No answer carries
+a stack trace: an unexpected exception is logged and answered 500 `internal_error`.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +20,19 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from signoff.api.models import ErrorBody, IssueBody
-from signoff.errors import GraphInvalid, InvalidInput, SignoffError
+from signoff.errors import (
+    GraphInvalid,
+    IdempotencyInProgress,
+    InvalidInput,
+    RateLimited,
+    SignoffError,
+    error_code_for,
+)
 
 logger = Logger(child=True)
+
+# Seconds a client waits before retrying a request whose first copy is still being answered.
+_IN_PROGRESS_RETRY_SECONDS = 1
 
 
 def error_response(
@@ -27,8 +42,16 @@ def error_response(
     *,
     field: str | None = None,
     issues: list[IssueBody] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
-    body = ErrorBody(status=status, code=code, message=message, field=field, issues=issues)
+    body = ErrorBody(
+        status=status,
+        code=code,
+        message=message,
+        error_code=error_code_for(code, status),
+        field=field,
+        issues=issues,
+    )
     data = body.model_dump(mode="json", exclude={"field", "issues"})
     if body.field is not None:
         data["field"] = body.field
@@ -38,24 +61,41 @@ def error_response(
             issue.model_dump(mode="json", exclude=None if issue.edge_id else {"edge_id"})
             for issue in body.issues
         ]
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=data)
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=data,
+        headers=headers,
+    )
+
+
+def response_for(error: SignoffError) -> Response:
+    """The answer to a domain error (also used before routing, by signoff.api.gate)."""
+    if error.status >= 500:
+        logger.exception("request failed", extra={"code": error.code})
+    issues = (
+        [IssueBody(**issue.as_dict()) for issue in error.issues]
+        if isinstance(error, GraphInvalid)
+        else None
+    )
+    field = error.field if isinstance(error, InvalidInput) else None
+    headers: dict[str, str] = {}
+    if isinstance(error, RateLimited):
+        headers["Retry-After"] = str(error.retry_after)
+    elif isinstance(error, IdempotencyInProgress):
+        headers["Retry-After"] = str(_IN_PROGRESS_RETRY_SECONDS)
+    # An internal failure's message may name internals (settings, tables): answer with its
+    # code only. Other 5xx (an upstream service refusing) are written for the client.
+    message = _internal_message(error) if error.status == 500 else error.message
+    return error_response(
+        error.status, error.code, message, field=field, issues=issues, headers=headers or None
+    )
 
 
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(SignoffError)
     def signoff_error(error: SignoffError) -> Response:
-        if error.status >= 500:
-            logger.exception("request failed", extra={"code": error.code})
-        issues = (
-            [IssueBody(**issue.as_dict()) for issue in error.issues]
-            if isinstance(error, GraphInvalid)
-            else None
-        )
-        field = error.field if isinstance(error, InvalidInput) else None
-        # An internal failure's message may name internals (settings, tables): answer with its
-        # code only. Other 5xx (an upstream service refusing) are written for the client.
-        message = _internal_message(error) if error.status == 500 else error.message
-        return error_response(error.status, error.code, message, field=field, issues=issues)
+        return response_for(error)
 
     @app.exception_handler(RequestValidationError)
     def request_invalid(error: RequestValidationError) -> Response:

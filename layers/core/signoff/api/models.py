@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from signoff.api.review_models import ReviewView
+
 
 class IssueBody(BaseModel):
     code: str
@@ -18,6 +20,10 @@ class ErrorBody(BaseModel):
     status: int = Field(description="The HTTP status, repeated for clients that only see the body.")
     code: str = Field(description="Machine-readable error name, e.g. invalid_input, not_found.")
     message: str
+    error_code: int = Field(
+        description="The numeric error code: 1000s parameters, 2000s authentication and limits, "
+        "3000s resources, 4000s execution, 5000s system."
+    )
     field: str | None = Field(default=None, description="The offending request field, if one.")
     issues: list[IssueBody] | None = Field(
         default=None, description="Every problem found in a workflow graph (invalid_graph)."
@@ -89,6 +95,11 @@ class StartRunRequest(BaseModel):
         "longer than the API's wait).",
     )
     user: str | None = Field(default=None, description="Who the run is for (sys.user).")
+    mode: Literal["normal", "step"] = Field(
+        default="normal",
+        description="step: the run pauses after every node; each pause is a review that approve "
+        "(or edit) continues.",
+    )
 
 
 class RunAccepted(BaseModel):
@@ -111,6 +122,13 @@ class NodeExecutionView(BaseModel):
     started_at: str | None = None
     finished_at: str | None = None
     elapsed_ms: int | None = None
+    round: int | None = Field(
+        default=None, description="The review round of these outputs (1, 2... per revise)."
+    )
+    review: ReviewView | None = Field(
+        default=None,
+        description="The review of these outputs: the decision, feedback, who decided and when.",
+    )
 
 
 class RunProgress(BaseModel):
@@ -134,6 +152,11 @@ class RunView(BaseModel):
     execution_arn: str | None = None
     current_nodes: list[NodeExecutionView]
     progress: RunProgress
+    mode: str = Field(default="normal", description="normal, or step (a pause after every node).")
+    retry_of: str | None = Field(default=None, description="The run this one retries.")
+    total_tokens: int = Field(default=0, description="Model tokens used by the run's nodes.")
+    total_price: str = Field(default="0", description="Their price (decimal text).")
+    currency: str | None = Field(default=None, description="The price's currency, e.g. USD.")
 
 
 class RunSummary(BaseModel):
@@ -143,10 +166,15 @@ class RunSummary(BaseModel):
     status: str
     created_at: str
     finished_at: str | None = None
+    mode: str = "normal"
+    retry_of: str | None = None
 
 
 class RunList(BaseModel):
     data: list[RunSummary]
+    page: int = Field(default=1, description="This page's number (from 1).")
+    limit: int = Field(default=20, description="Runs per page.")
+    has_more: bool = Field(default=False, description="Whether a next page has runs.")
 
 
 class NodeExecutionList(BaseModel):

@@ -14,8 +14,9 @@ import json
 import re
 from typing import Any
 
+from signoff.compiler.variables import Variables
+from signoff.graph.model import ITERATION_INDEX, ITERATION_ITEM
 from signoff.graph.selectors import SYS_VARIABLES, Reference, is_sys, split_references
-from signoff.graph.validation import variable_name
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KEYWORDS = frozenset({"and", "or", "in", "true", "false", "null", "function"})
@@ -64,31 +65,33 @@ def field_name(name: str) -> str:
     return f"`{name}`"
 
 
-def node_outputs(node_id: str) -> str:
-    """The variable holding a node's outputs."""
-    return f"$n_{variable_name(node_id)}"
-
-
-def handle_taken(node_id: str) -> str:
-    """The variable holding the handle a node left by (null until it runs, and if skipped)."""
-    return f"$r_{variable_name(node_id)}"
-
-
-def selector_value(selector: list[str]) -> str:
+def selector_value(selector: list[str], variables: Variables | None = None) -> str:
     """The value a selector names; null, not undefined, when it is missing or its node skipped."""
+    variables = variables or Variables.plain()
     if is_sys(selector):
         path = f"$run.{field_name(SYS_VARIABLES[selector[1]])}"
     else:
-        path = ".".join([node_outputs(selector[0]), *(field_name(key) for key in selector[1:])])
+        path = ".".join(
+            [selector_base(selector, variables), *(field_name(key) for key in selector[1:])]
+        )
     return f"($exists({path}) ? {path} : null)"
 
 
-def text_value(text: str) -> str:
+def selector_base(selector: list[str], variables: Variables) -> str:
+    """The variable a (non-sys) selector starts from: an iteration's current item inside it, or
+    the named node's outputs."""
+    head = selector[0]
+    if head in variables.iterations and selector[1] in (ITERATION_ITEM, ITERATION_INDEX):
+        return variables.item(head)
+    return variables.outputs(head)
+
+
+def text_value(text: str, variables: Variables | None = None) -> str:
     """A text with `{{#node.var#}}` references: a lone reference keeps its value and type; text
     around references makes a string (null reads as empty, objects as JSON)."""
     pieces = split_references(text)
     if len(pieces) == 1 and isinstance(pieces[0], Reference):
-        return selector_value(pieces[0].selector)
+        return selector_value(pieces[0].selector, variables)
     if not any(isinstance(piece, Reference) for piece in pieces):
         return literal(text)
     parts = []
@@ -96,6 +99,14 @@ def text_value(text: str) -> str:
         if isinstance(piece, str):
             parts.append(literal(piece))
         else:
-            value = selector_value(piece.selector)
+            value = selector_value(piece.selector, variables)
             parts.append(f'($text := {value}; $text = null ? "" : $string($text))')
     return " & ".join(parts)
+
+
+def inner(value: Any) -> str:
+    """A JSONata expression for an ASL field value: the expression inside `{% %}`, or the
+    value as a literal."""
+    if isinstance(value, str) and value.startswith("{% ") and value.endswith(" %}"):
+        return value[3:-3]
+    return literal(value)

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 class CompileTarget:
     node_function_arn: str
     settle_function_arn: str
+    # The review function a wait on a person invokes (a node's review, a step-mode pause).
+    review_function_arn: str | None = None
 
     @classmethod
     def placeholders(cls) -> CompileTarget:
         """Definition substitutions (`${...}`) for templates and checked-in example definitions."""
-        return cls("${NodeFunctionArn}", "${SettleFunctionArn}")
+        return cls("${NodeFunctionArn}", "${SettleFunctionArn}", "${ReviewFunctionArn}")

@@ -26,6 +26,16 @@ class IssueCode(StrEnum):
     UNREACHABLE_NODE = "unreachable_node"
     CYCLE = "cycle"
     BAD_SELECTOR = "bad_selector"
+    INVALID_CONTAINER = "invalid_container"  # parent_id, start_node_id, or a node out of place
+    CROSSING_EDGE = "crossing_edge"  # an edge between two scopes (into or out of a container)
+    INVALID_ERROR_HANDLING = "invalid_error_handling"  # error_strategy/retry where nothing fails
+    INVALID_DEFAULT_VALUE = "invalid_default_value"  # a default_value entry
+    INVALID_RETRY = "invalid_retry"  # retry_config outside Dify's bounds
+    UNKNOWN_TOOL = "unknown_tool"  # a tool the deployment's registry does not know
+    INVALID_ASSIGNMENT = "invalid_assignment"  # an assigner's target or operation
+    INVALID_REVIEW = "invalid_review"  # review settings out of bounds, or on a node without outputs
+    # review settings on a node inside an iteration or loop (not supported there yet)
+    REVIEW_NOT_SUPPORTED_HERE = "review_not_supported_here"
 
 
 def issue(

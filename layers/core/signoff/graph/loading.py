@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,15 @@ from signoff.graph.parsing import parse_document
 from signoff.graph.validation import validate_graph
 
 
-def parse_workflow(document: Any) -> Workflow:
-    """The workflow a document describes; GraphInvalid listing every issue when it has any."""
+def parse_workflow(document: Any, *, tools: Collection[str] | None = None) -> Workflow:
+    """The workflow a document describes; GraphInvalid listing every issue when it has any.
+
+    `tools`: the deployment's registered tool names, checked as validate_workflow checks them
+    (None: unchecked)."""
     parsed = parse_document(document)
     issues: list[Issue] = parsed.issues
     if not any(found.code == IssueCode.UNREADABLE_DOCUMENT for found in issues):
-        issues = issues + validate_graph(parsed.workflow, parsed.slots)
+        issues = issues + validate_graph(parsed.workflow, parsed.slots, tools=tools)
     if issues:
         raise GraphInvalid(issues)
     return Workflow.model_validate(parsed.workflow.model_dump(mode="json", by_alias=False))

@@ -15,9 +15,17 @@ from pydantic import BaseModel, ValidationError
 
 from signoff.errors import Issue
 from signoff.graph.issues import IssueCode, issue
-from signoff.graph.model import NODE_TYPES, Edge, InputVariable, Node, Workflow, parse_node
+from signoff.graph.model import (
+    MAX_TIMEOUT_SECONDS,
+    NODE_TYPES,
+    Edge,
+    InputVariable,
+    Node,
+    Workflow,
+    parse_node,
+)
 
-_DOCUMENT_FIELDS = ("name", "description", "inputs", "nodes", "edges")
+_DOCUMENT_FIELDS = ("name", "description", "timeout_seconds", "inputs", "nodes", "edges")
 
 
 @dataclass(frozen=True)
@@ -77,14 +85,23 @@ def _parse_node(data: Any, position: int) -> tuple[NodeSlot, list[Issue]]:
             if location[:1] == (node_type,):
                 location = location[1:]
             _, message = _describe({**detail, "loc": location})
-            code = (
-                IssueCode.INVALID_OPERATOR
-                if location[-1:] == ("comparison_operator",)
-                else IssueCode.INVALID_NODE
-            )
+            code = _code_for(location)
             issues.append(issue(code, f"node {node_id or f'#{position}'}: {message}", node_id))
         return NodeSlot(node_id, node_type, None), issues
     return NodeSlot(node.id, node.type, node), []
+
+
+def _code_for(location: tuple[Any, ...]) -> IssueCode:
+    """The issue code of a node field's schema error, by where in the node it lies."""
+    if location[-1:] == ("comparison_operator",):
+        return IssueCode.INVALID_OPERATOR
+    if location[:1] == ("retry_config",):
+        return IssueCode.INVALID_RETRY
+    if location[:1] == ("default_value",):
+        return IssueCode.INVALID_DEFAULT_VALUE
+    if location[:1] == ("review",):
+        return IssueCode.INVALID_REVIEW
+    return IssueCode.INVALID_NODE
 
 
 def _parse_each(
@@ -139,7 +156,9 @@ def parse_document(document: Any) -> ParsedDocument:
     """Every part of the document that parses, and an issue for every part that does not."""
     if not isinstance(document, dict):
         problem = "a workflow document must be a mapping with name, inputs, nodes and edges"
-        empty = Workflow.model_construct(name="", description="", inputs=[], nodes=[], edges=[])
+        empty = Workflow.model_construct(
+            name="", description="", timeout_seconds=None, inputs=[], nodes=[], edges=[]
+        )
         return ParsedDocument(empty, [], [issue(IssueCode.UNREADABLE_DOCUMENT, problem)])
 
     issues: list[Issue] = []
@@ -157,6 +176,16 @@ def parse_document(document: Any) -> ParsedDocument:
         issues.append(issue(IssueCode.INVALID_DOCUMENT, "description: must be a string"))
         description = ""
 
+    timeout_seconds = document.get("timeout_seconds")
+    if timeout_seconds is not None and (
+        not isinstance(timeout_seconds, int)
+        or isinstance(timeout_seconds, bool)
+        or not 1 <= timeout_seconds <= MAX_TIMEOUT_SECONDS
+    ):
+        problem = f"timeout_seconds: a whole number of seconds from 1 to {MAX_TIMEOUT_SECONDS}"
+        issues.append(issue(IssueCode.INVALID_DOCUMENT, problem))
+        timeout_seconds = None
+
     inputs, found = _parse_each(
         document.get("inputs"),
         "inputs",
@@ -171,6 +200,7 @@ def parse_document(document: Any) -> ParsedDocument:
     workflow = Workflow.model_construct(
         name=name,
         description=description,
+        timeout_seconds=timeout_seconds,
         inputs=inputs,
         nodes=[slot.node for slot in slots if slot.node is not None],
         edges=edges,

@@ -20,13 +20,15 @@ class Topology:
         self.edges: list[Edge] = [e for e in edges if e.source in known and e.target in known]
         self.successors: dict[str, list[str]] = {node_id: [] for node_id in self.node_ids}
         self.predecessors: dict[str, list[str]] = {node_id: [] for node_id in self.node_ids}
+        self._incoming: dict[str, list[Edge]] = {node_id: [] for node_id in self.node_ids}
         for edge in self.edges:
+            self._incoming[edge.target].append(edge)
             if edge.target not in self.successors[edge.source]:
                 self.successors[edge.source].append(edge.target)
                 self.predecessors[edge.target].append(edge.source)
 
     def incoming(self, node_id: str) -> list[Edge]:
-        return [edge for edge in self.edges if edge.target == node_id]
+        return list(self._incoming.get(node_id, []))
 
     def reachable_from(self, roots: Iterable[str]) -> set[str]:
         seen: set[str] = set()
@@ -41,6 +43,8 @@ class Topology:
     @cached_property
     def upstream(self) -> dict[str, set[str]]:
         """For each node, the nodes with a path to it (its possible data sources)."""
+        if not self.cycles():
+            return self._upstream_acyclic()
         result: dict[str, set[str]] = {}
         for node_id in self.node_ids:
             seen: set[str] = set()
@@ -53,7 +57,36 @@ class Topology:
             result[node_id] = seen
         return result
 
+    def _upstream_acyclic(self) -> dict[str, set[str]]:
+        # One pass in topological order with bit sets: linear in edges (times the set width).
+        bit = {node_id: 1 << index for index, node_id in enumerate(self.node_ids)}
+        masks: dict[str, int] = {}
+        order = self.topological_order(
+            [node_id for node_id in self.node_ids if not self.predecessors[node_id]]
+        )
+        for node_id in order:
+            mask = 0
+            for source in self.predecessors[node_id]:
+                mask |= masks[source] | bit[source]
+            masks[node_id] = mask
+        result: dict[str, set[str]] = {}
+        for node_id in self.node_ids:
+            mask, found = masks.get(node_id, 0), set()
+            while mask:
+                lowest = mask & -mask
+                found.add(self.node_ids[lowest.bit_length() - 1])
+                mask ^= lowest
+            result[node_id] = found
+        return result
+
+    @cached_property
+    def _cycles(self) -> list[list[str]]:
+        return self._find_cycles()
+
     def cycles(self) -> list[list[str]]:
+        return list(self._cycles)
+
+    def _find_cycles(self) -> list[list[str]]:
         """One cycle (as a node path, first node not repeated) per strongly connected component."""
         cycles: list[list[str]] = []
         for component in self._strongly_connected_components():

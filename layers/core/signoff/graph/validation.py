@@ -7,22 +7,29 @@ validator, a document with five problems reports five issues.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from signoff.errors import InvalidInput, Issue
 from signoff.graph.inputs import coerce_input
 from signoff.graph.issues import IssueCode, issue
 from signoff.graph.model import (
+    CONTAINER_START_TYPES,
+    ERROR_OUTPUTS,
+    ITERATION_INDEX,
+    ITERATION_ITEM,
     SOURCE_HANDLE,
     TARGET_HANDLE,
-    CodeNode,
-    IfElseNode,
+    AssignerNode,
+    IterationNode,
+    LoopEndNode,
+    LoopNode,
     Node,
     StartNode,
-    TemplateTransformNode,
+    ToolNode,
     Workflow,
 )
 from signoff.graph.parsing import NodeSlot
+from signoff.graph.scopes import Scopes, find_scopes
 from signoff.graph.selectors import SYS, SYS_VARIABLES, find_references, is_sys
 from signoff.graph.topology import Topology
 
@@ -31,6 +38,8 @@ _NODE_ID = re.compile(r"[A-Za-z0-9_-]+")
 MAX_NODE_ID_LENGTH = 64
 # Ids a node cannot take: the sys selector prefix and the names of the compiler's own states.
 RESERVED_NODE_IDS = frozenset({SYS, "Init", "Succeeded", "Failed"})
+# The nodes a scope begins at: no edge leads into them.
+SCOPE_START_TYPES = frozenset({"start", *CONTAINER_START_TYPES.values()})
 
 
 def variable_name(node_id: str) -> str:
@@ -38,56 +47,70 @@ def variable_name(node_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", node_id)
 
 
-def declared_outputs(node: Node, workflow: Workflow) -> set[str]:
-    """The output names other nodes may select from this node."""
+def declared_outputs(node: Node, workflow: Workflow) -> set[str] | None:
+    """The output names other nodes may select from this node (None: any name)."""
     if isinstance(node, StartNode):
         return {variable.variable for variable in workflow.inputs}
-    if isinstance(node, CodeNode):
-        return set(node.outputs)
-    if isinstance(node, TemplateTransformNode):
-        return {"output"}
-    return set()
+    names = node.output_names()
+    if names is not None and node.error_strategy is not None:
+        names = names | set(ERROR_OUTPUTS)
+    return names
 
 
-def validate_workflow(workflow: Workflow) -> list[Issue]:
-    """Every issue of a parsed workflow (an empty list when it can be compiled and run)."""
+def validate_workflow(workflow: Workflow, *, tools: Collection[str] | None = None) -> list[Issue]:
+    """Every issue of a parsed workflow (an empty list when it can be compiled and run).
+
+    `tools`: the names the deployment's tool registry knows (`<provider_id>/<tool_name>`); a tool
+    node naming another is an `unknown_tool` issue. None leaves tools unchecked.
+    """
     slots = [NodeSlot(node.id, node.type, node) for node in workflow.nodes]
-    return validate_graph(workflow, slots)
+    return validate_graph(workflow, slots, tools=tools)
 
 
-def validate_graph(workflow: Workflow, slots: Sequence[NodeSlot]) -> list[Issue]:
+def validate_graph(
+    workflow: Workflow, slots: Sequence[NodeSlot], *, tools: Collection[str] | None = None
+) -> list[Issue]:
     """The graph rules over `slots` (every node of the document, parsed or not)."""
     issues: list[Issue] = []
     issues += _check_inputs(workflow)
     issues += _check_node_ids(slots)
     ids = [slot.id for slot in slots if slot.id is not None]
-    topology = Topology(ids, workflow.edges)
     parsed: dict[str, Node] = {}
     for slot in slots:
         if slot.id is not None and slot.node is not None:
             parsed.setdefault(slot.id, slot.node)  # a repeated id is reported; the first one counts
-    issues += _check_edges(workflow, set(ids), parsed)
-    starts = [slot.id for slot in slots if slot.type == "start" and slot.id is not None]
-    issues += _check_start_and_end(slots, starts)
-    if starts:
-        reached = topology.reachable_from(starts)
-        issues += [
-            issue(
-                IssueCode.UNREACHABLE_NODE,
-                f"node {node_id} is not reachable from the start node",
-                node_id,
-            )
-            for node_id in topology.node_ids
-            if node_id not in reached
-        ]
+    scopes = find_scopes((slot.id, slot.type, slot.node) for slot in slots if slot.id is not None)
+    issues += _check_containers(slots, parsed, scopes)
+    edge_issues, crossing = _check_edges(workflow, set(ids), parsed, scopes)
+    issues += edge_issues
+    # Edges between scopes are reported once, above, and left out of the graph's shape.
+    topology = Topology(ids, [edge for edge in workflow.edges if id(edge) not in crossing])
+    starts = [
+        slot.id
+        for slot in slots
+        if slot.type == "start" and slot.id is not None and scopes.scope_of(slot.id) is None
+    ]
+    issues += _check_start_and_end(slots, starts, scopes)
+    issues += _check_reachable(topology, scopes, parsed, starts)
     for cycle in topology.cycles():
         loop = " -> ".join([*cycle, cycle[0]])
         issues += [
             issue(IssueCode.CYCLE, f"node {node_id} is part of a cycle: {loop}", node_id)
             for node_id in cycle
         ]
+    visibility = Visibility(workflow, topology, scopes, parsed)
     for node in workflow.nodes:
-        issues += _check_selectors(node, workflow, topology, parsed)
+        issues += _check_selectors(node, visibility)
+        issues += _check_error_handling(node, workflow)
+        issues += _check_review(node)
+        issues += _check_special_selectors(node, visibility)
+        if isinstance(node, AssignerNode):
+            issues += _check_assignments(node, visibility)
+        if isinstance(node, ToolNode) and tools is not None and node.registry_key not in tools:
+            problem = (
+                f"node {node.id}: tool {node.registry_key} is not in the deployment's tool registry"
+            )
+            issues.append(issue(IssueCode.UNKNOWN_TOOL, problem, node.id))
     return issues
 
 
@@ -145,8 +168,12 @@ def _check_node_ids(slots: Sequence[NodeSlot]) -> list[Issue]:
     return issues
 
 
-def _check_edges(workflow: Workflow, ids: set[str], parsed: dict[str, Node]) -> list[Issue]:
+def _check_edges(
+    workflow: Workflow, ids: set[str], parsed: dict[str, Node], scopes: Scopes
+) -> tuple[list[Issue], set[int]]:
+    """Issues of every edge, and the (object ids of) edges that cross a scope's boundary."""
     issues: list[Issue] = []
+    crossing: set[int] = set()
     for edge in workflow.edges:
         missing = [end for end in (edge.source, edge.target) if end not in ids]
         if missing:
@@ -156,75 +183,382 @@ def _check_edges(workflow: Workflow, ids: set[str], parsed: dict[str, Node]) -> 
             node_id = present[0] if present else None
             issues.append(issue(IssueCode.DANGLING_EDGE, problem, node_id, edge.id))
             continue
+        source_scope, target_scope = scopes.scope_of(edge.source), scopes.scope_of(edge.target)
+        if source_scope != target_scope:
+            crossing.add(id(edge))
+            problem = (
+                f"edge {edge.label} leads from {_scope_name(source_scope)} into "
+                f"{_scope_name(target_scope)}: edges stay inside an iteration or loop"
+            )
+            issues.append(issue(IssueCode.CROSSING_EDGE, problem, edge.target, edge.id))
+        target = parsed.get(edge.target)
+        if target is not None and target.type in SCOPE_START_TYPES:
+            problem = f"edge {edge.label} leads into {target.type} node {edge.target}"
+            issues.append(issue(IssueCode.INVALID_EDGE, problem, edge.target, edge.id))
         source = parsed.get(edge.source)
-        if isinstance(source, IfElseNode):
-            if edge.source_handle not in source.handles:
+        if source is not None and not _is_handle_of(source, edge.source_handle):
+            if source.handles == [SOURCE_HANDLE]:
+                problem = (
+                    f"edge {edge.label} leaves {source.type} node {edge.source} by handle "
+                    f"{edge.source_handle!r}; the handle must be {SOURCE_HANDLE!r}"
+                )
+            else:
                 handles = ", ".join(source.handles)
                 problem = (
-                    f"edge {edge.label} leaves if-else node {edge.source} by handle "
+                    f"edge {edge.label} leaves {source.type} node {edge.source} by handle "
                     f"{edge.source_handle!r}; its handles are {handles}"
                 )
-                issues.append(issue(IssueCode.INVALID_HANDLE, problem, edge.source, edge.id))
-        elif source is not None and edge.source_handle != SOURCE_HANDLE:
-            problem = (
-                f"edge {edge.label} leaves {source.type} node {edge.source} by handle "
-                f"{edge.source_handle!r}; only if-else nodes branch, the handle must be "
-                f"{SOURCE_HANDLE!r}"
-            )
             issues.append(issue(IssueCode.INVALID_HANDLE, problem, edge.source, edge.id))
         if edge.target_handle != TARGET_HANDLE:
             problem = f"edge {edge.label} has target handle {edge.target_handle!r}, not 'target'"
             issues.append(issue(IssueCode.INVALID_HANDLE, problem, edge.target, edge.id))
+    return issues, crossing
+
+
+def _is_handle_of(node: Node, handle: str) -> bool:
+    # A fail-branch node's success edge may keep the `source` handle it was drawn with.
+    return node.edge_handle(handle) in node.handles
+
+
+def _scope_name(scope: str | None) -> str:
+    return "the top level" if scope is None else f"the inside of {scope}"
+
+
+def _check_containers(
+    slots: Sequence[NodeSlot], parsed: dict[str, Node], scopes: Scopes
+) -> list[Issue]:
+    """parent_id names a container; each container's start_node_id names its own start node;
+    start, end and container-start nodes sit where they belong."""
+    issues: list[Issue] = []
+
+    def bad(node_id: str, problem: str) -> None:
+        issues.append(issue(IssueCode.INVALID_CONTAINER, f"node {node_id}: {problem}", node_id))
+
+    for node_id, node in parsed.items():
+        if node.parent_id is not None and scopes.scope_of(node_id) != node.parent_id:
+            bad(node_id, f"parent_id {node.parent_id} names no iteration or loop node")
+            continue
+        scope = scopes.scope_of(node_id)
+        container_type = scopes.containers.get(scope) if scope is not None else None
+        if node.type in ("start", "end") and scope is not None:
+            bad(node_id, f"a {node.type} node cannot sit inside {scope}")
+        if node.type in SCOPE_START_TYPES - {"start"}:
+            expected = next(c for c, s in CONTAINER_START_TYPES.items() if s == node.type)
+            if container_type != expected:
+                bad(node_id, f"a {node.type} node sits directly inside a {expected} node")
+        if isinstance(node, LoopEndNode) and container_type != "loop":
+            bad(node_id, "a loop-end node sits directly inside a loop node")
+        if isinstance(node, IterationNode | LoopNode):
+            start_type = CONTAINER_START_TYPES[node.type]
+            start = parsed.get(node.start_node_id)
+            if start is None or start.type != start_type or start.parent_id != node_id:
+                bad(
+                    node_id,
+                    f"start_node_id {node.start_node_id} must name a {start_type} node whose"
+                    f" parent_id is {node_id}",
+                )
+                continue
+            others = [
+                member
+                for member in scopes.members.get(node_id, [])
+                if (parsed.get(member) is not None and parsed[member].type == start_type)
+                and member != node.start_node_id
+            ]
+            for other in others:
+                bad(other, f"{node_id} already starts at {node.start_node_id}")
     return issues
 
 
-def _check_start_and_end(slots: Sequence[NodeSlot], starts: list[str]) -> list[Issue]:
+def _check_reachable(
+    topology: Topology, scopes: Scopes, parsed: dict[str, Node], starts: list[str]
+) -> list[Issue]:
+    issues: list[Issue] = []
+    if not starts:
+        return issues  # missing_start says it all
+    roots = list(starts)
+    # Inside a container whose start is wrong, reachability means nothing: that is reported.
+    unrooted: set[str | None] = set()
+    for container_id in scopes.containers:
+        node = parsed.get(container_id)
+        start = (
+            parsed.get(node.start_node_id) if isinstance(node, IterationNode | LoopNode) else None
+        )
+        if start is not None and start.parent_id == container_id:
+            roots.append(start.id)
+        else:
+            unrooted.add(container_id)
+    reached = topology.reachable_from(roots)
+    # A container's inside is reached only if the container itself is.
+    for node_id in topology.node_ids:
+        if node_id in reached and any(c not in reached for c in scopes.enclosing(node_id)):
+            reached.discard(node_id)
+    for node_id in topology.node_ids:
+        node = parsed.get(node_id)
+        if node is not None and node.type in SCOPE_START_TYPES:
+            continue  # a scope begins there; a misplaced one is reported as such
+        if scopes.scope_of(node_id) in unrooted or any(
+            container in unrooted for container in scopes.enclosing(node_id)
+        ):
+            continue
+        if node_id not in reached:
+            where = scopes.scope_of(node_id)
+            origin = "the start node" if where is None else f"the start of {where}"
+            problem = f"node {node_id} is not reachable from {origin}"
+            issues.append(issue(IssueCode.UNREACHABLE_NODE, problem, node_id))
+    return issues
+
+
+def _check_start_and_end(
+    slots: Sequence[NodeSlot], starts: list[str], scopes: Scopes
+) -> list[Issue]:
     issues: list[Issue] = []
     if not starts:
         issues.append(issue(IssueCode.MISSING_START, "the workflow has no start node"))
     elif len(starts) > 1:
         problem = f"the workflow has {len(starts)} start nodes ({', '.join(starts)}); it needs one"
         issues += [issue(IssueCode.MULTIPLE_START, problem, node_id) for node_id in starts]
-    if not any(slot.type == "end" for slot in slots):
+    if not any(
+        slot.type == "end" and (slot.id is None or scopes.scope_of(slot.id) is None)
+        for slot in slots
+    ):
         issues.append(issue(IssueCode.MISSING_END, "the workflow has no end node"))
     return issues
 
 
-def _check_selectors(
-    node: Node, workflow: Workflow, topology: Topology, parsed: dict[str, Node]
-) -> list[Issue]:
+class Visibility:
+    """Which nodes' values a node may read: what runs before it in its scope, and for each
+    container around it, the container's own values and what runs before the container."""
+
+    def __init__(
+        self, workflow: Workflow, topology: Topology, scopes: Scopes, parsed: dict[str, Node]
+    ) -> None:
+        self.workflow = workflow
+        self.topology = topology
+        self.scopes = scopes
+        self.parsed = parsed
+
+    def before(self, node_id: str) -> set[str]:
+        """The nodes that run before this one (its scope's upstream and its containers')."""
+        found = set(self.topology.upstream.get(node_id, set()))
+        for container in self.scopes.enclosing(node_id):
+            found |= self.topology.upstream.get(container, set())
+        return found
+
+    def check(
+        self,
+        reader: str,
+        selector: list[str],
+        spelled: str,
+        *,
+        before: set[str],
+        containers: list[str],
+    ) -> str | None:
+        """The problem with a selector read by `reader`, or None when it names a value."""
+        if is_sys(selector):
+            if len(selector) != 2 or selector[1] not in SYS_VARIABLES:
+                known = ", ".join(f"sys.{name}" for name in SYS_VARIABLES)
+                return f"{spelled} names no system variable (known: {known})"
+            return None
+        if len(selector) < 2:
+            return f"{spelled} is not a selector: write [node_id, variable]"
+        source_id, output = selector[0], selector[1]
+        if source_id not in self.topology.successors:
+            return f"{spelled} names node {source_id}, which does not exist"
+        source = self.parsed.get(source_id)
+        if source_id in containers:
+            if source is None:
+                return None
+            own = container_values(source)
+            if output not in own:
+                inside = ", ".join(sorted(own)) or "none"
+                return (
+                    f"{spelled} names {output} of {source_id}, around {reader}; inside it the"
+                    f" values are: {inside}"
+                )
+            return None
+        if source_id == reader or source_id not in before:
+            return f"{spelled} names node {source_id}, which does not run before {reader}"
+        if source is None:
+            return None  # that node did not parse; its own issue says why
+        outputs = declared_outputs(source, self.workflow)
+        if outputs is not None and output not in outputs:
+            declared = ", ".join(sorted(outputs)) or "none"
+            return (
+                f"{spelled} names output {output} of node {source_id}, which declares: {declared}"
+            )
+        return None
+
+
+def container_values(node: Node) -> set[str]:
+    """What the nodes inside a container read from it: an iteration's item and index, a loop's
+    variables."""
+    if isinstance(node, IterationNode):
+        return {ITERATION_ITEM, ITERATION_INDEX}
+    if isinstance(node, LoopNode):
+        return {entry.label for entry in node.loop_variables}
+    return set()
+
+
+def _named(
+    selectors: list[list[str]], texts: list[str]
+) -> tuple[list[tuple[list[str], str]], list[str]]:
+    """(selector, how it is spelled) for selectors and well-formed text references, and the
+    malformed references."""
+    named = [(selector, f"[{', '.join(selector)}]") for selector in selectors]
+    malformed: list[str] = []
+    for text in texts:
+        for reference in find_references(text):
+            if reference.is_well_formed:
+                named.append((reference.selector, reference.text))
+            else:
+                malformed.append(reference.text)
+    return named, malformed
+
+
+def _check_selectors(node: Node, visibility: Visibility) -> list[Issue]:
     issues: list[Issue] = []
 
     def bad(problem: str) -> None:
         issues.append(issue(IssueCode.BAD_SELECTOR, f"node {node.id}: {problem}", node.id))
 
-    named = [(selector, f"[{', '.join(selector)}]") for selector in node.selectors()]
-    for text in node.texts():
-        for reference in find_references(text):
-            if reference.is_well_formed:
-                named.append((reference.selector, reference.text))
-            else:
-                bad(f"{reference.text} is not a reference: write {{{{#node_id.variable#}}}}")
-
-    upstream = topology.upstream.get(node.id, set())
+    named, malformed = _named(node.selectors(), node.texts())
+    for text in malformed:
+        bad(f"{text} is not a reference: write {{{{#node_id.variable#}}}}")
+    before = visibility.before(node.id)
+    containers = visibility.scopes.enclosing(node.id)
     for selector, spelled in named:
-        if is_sys(selector):
-            if len(selector) != 2 or selector[1] not in SYS_VARIABLES:
-                known = ", ".join(f"sys.{name}" for name in SYS_VARIABLES)
-                bad(f"{spelled} names no system variable (known: {known})")
+        problem = visibility.check(node.id, selector, spelled, before=before, containers=containers)
+        if problem:
+            bad(problem)
+    return issues
+
+
+def _check_special_selectors(node: Node, visibility: Visibility) -> list[Issue]:
+    """Selectors read inside a container rather than before it: an iteration's
+    output_selector and a loop's break conditions."""
+    issues: list[Issue] = []
+
+    def bad(problem: str) -> None:
+        issues.append(issue(IssueCode.BAD_SELECTOR, f"node {node.id}: {problem}", node.id))
+
+    if isinstance(node, IterationNode):
+        selector = node.output_selector
+        spelled = f"[{', '.join(selector)}]"
+        members = set(visibility.scopes.members.get(node.id, []))
+        source = visibility.parsed.get(selector[0])
+        if selector[0] not in members:
+            bad(f"output_selector {spelled} must name a node inside {node.id}")
+        elif source is not None:
+            outputs = declared_outputs(source, visibility.workflow)
+            if outputs is not None and selector[1] not in outputs:
+                declared = ", ".join(sorted(outputs)) or "none"
+                bad(
+                    f"output_selector {spelled} names output {selector[1]} of node"
+                    f" {selector[0]}, which declares: {declared}"
+                )
+    if isinstance(node, LoopNode):
+        named, malformed = _named(node.break_selectors(), node.break_texts())
+        for text in malformed:
+            bad(f"{text} is not a reference: write {{{{#node_id.variable#}}}}")
+        # Checked after a round: the loop's own variables, any node inside it, and what runs
+        # before the loop.
+        before = visibility.before(node.id) | set(visibility.scopes.descendants(node.id))
+        containers = [node.id, *visibility.scopes.enclosing(node.id)]
+        for selector, spelled in named:
+            problem = visibility.check(
+                node.id, selector, spelled, before=before, containers=containers
+            )
+            if problem:
+                bad(f"break condition: {problem}")
+    return issues
+
+
+def _check_review(node: Node) -> list[Issue]:
+    if not node.reviewed:
+        return []
+    if not node.runs_in_node_function:
+        problem = (
+            f"node {node.id}: a {node.type} node has no work of its own to review: review"
+            " settings are for nodes that do work"
+        )
+        return [issue(IssueCode.INVALID_REVIEW, problem, node.id)]
+    if node.parent_id is not None:
+        problem = (
+            f"node {node.id}: a node inside an iteration or loop cannot be reviewed (yet):"
+            " review the container's output downstream instead"
+        )
+        return [issue(IssueCode.REVIEW_NOT_SUPPORTED_HERE, problem, node.id)]
+    assert node.review is not None
+    if node.review.on_timeout == "default" and not node.default_value:
+        problem = (
+            f"node {node.id}: review on_timeout default continues with the node's default_value,"
+            " and the node has none"
+        )
+        return [issue(IssueCode.INVALID_REVIEW, problem, node.id)]
+    return []
+
+
+def _check_error_handling(node: Node, workflow: Workflow) -> list[Issue]:
+    issues: list[Issue] = []
+    if not node.can_fail:
+        if node.error_strategy is not None or node.retries:
+            problem = (
+                f"node {node.id}: a {node.type} node does not fail at run time: error_strategy"
+                " and retry_config are for nodes that do work"
+            )
+            issues.append(issue(IssueCode.INVALID_ERROR_HANDLING, problem, node.id))
+        return issues
+    if node.default_value and node.error_strategy != "default-value":
+        problem = f"node {node.id}: default_value is for error_strategy default-value"
+        issues.append(issue(IssueCode.INVALID_DEFAULT_VALUE, problem, node.id))
+    outputs = node.output_names()
+    if outputs is not None:
+        for entry in node.default_value:
+            if entry.key not in outputs:
+                declared = ", ".join(sorted(outputs)) or "none"
+                problem = (
+                    f"node {node.id}: default value {entry.key} is not an output of the node"
+                    f" (it declares: {declared})"
+                )
+                issues.append(issue(IssueCode.INVALID_DEFAULT_VALUE, problem, node.id))
+    return issues
+
+
+# Operations by the variable types they apply to.
+_NUMBER_OPERATIONS = frozenset({"+=", "-=", "*=", "/="})
+_ARRAY_OPERATIONS = frozenset({"append", "extend", "remove-first", "remove-last"})
+
+
+def _check_assignments(node: AssignerNode, visibility: Visibility) -> list[Issue]:
+    issues: list[Issue] = []
+
+    def bad(problem: str) -> None:
+        issues.append(issue(IssueCode.INVALID_ASSIGNMENT, f"node {node.id}: {problem}", node.id))
+
+    # Loop variables are assignable from inside their loop, short of an iteration in between
+    # (each of its items runs on its own).
+    assignable: dict[str, LoopNode] = {}
+    for container in visibility.scopes.enclosing(node.id):
+        parent = visibility.parsed.get(container)
+        if isinstance(parent, LoopNode):
+            assignable.setdefault(container, parent)
+        elif isinstance(parent, IterationNode):
+            break
+    for item in node.items:
+        target = item.variable_selector
+        spelled = f"[{', '.join(target)}]"
+        loop = assignable.get(target[0])
+        variable = next(
+            (v for v in (loop.loop_variables if loop else []) if v.label == target[1]), None
+        )
+        if variable is None or len(target) != 2:
+            bad(f"{spelled} names no loop variable of a loop around {node.id}")
             continue
-        source_id, output = selector[0], selector[1]
-        if source_id not in topology.successors:
-            bad(f"{spelled} names node {source_id}, which does not exist")
-            continue
-        if source_id == node.id or source_id not in upstream:
-            bad(f"{spelled} names node {source_id}, which does not run before {node.id}")
-            continue
-        source = parsed.get(source_id)
-        if source is None:
-            continue  # that node did not parse; its own issue says why
-        outputs = declared_outputs(source, workflow)
-        if output not in outputs:
-            declared = ", ".join(sorted(outputs)) or "none"
-            bad(f"{spelled} names output {output} of node {source_id}, which declares: {declared}")
+        kind = variable.var_type
+        if item.operation in _NUMBER_OPERATIONS and kind != "number":
+            bad(f"{item.operation} applies to number variables; {spelled} is {kind}")
+        if item.operation in _ARRAY_OPERATIONS and not kind.startswith("array"):
+            bad(f"{item.operation} applies to array variables; {spelled} is {kind}")
+        if item.operation == "/=" and item.input_type == "constant" and item.value in (0, 0.0):
+            bad(f"{spelled} /= 0 divides by zero")
     return issues

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 from pathlib import Path
@@ -23,7 +24,10 @@ import uvicorn
 import yaml
 from moto.server import ThreadedMotoServer
 
+from signoff.auth.keys import generate_key, hash_key
 from signoff.local.config import LocalCloudSettings
+from signoff.local.fake_integrations import FakeIntegrationsServer
+from signoff.local.fake_llm import LOCAL_SECRET_ID, FakeLlmServer, local_provider_parameters
 from signoff.local.front import Front
 from signoff.local.functions import FunctionRunner, InvocationResult, activate
 from signoff.local.moto_patches import apply_patches
@@ -36,6 +40,7 @@ MOTO_CONFIG: dict[str, Any] = {
     "stepfunctions": {"execute_state_machine": True},
     "lambda": {"use_docker": False},
 }
+DEV_TENANT_PLAN = "enterprise"
 _CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
@@ -70,6 +75,8 @@ class LocalCloud:
         self._saved_env: dict[str, str | None] = {}
         self._previous_runner: FunctionRunner | None = None
         self.plan: StackPlan | None = None
+        self.fake_llm: FakeLlmServer | None = None
+        self.fake_integrations: FakeIntegrationsServer | None = None
         self.runner: FunctionRunner | None = None
         self.front: Front | None = None
         self.aws_endpoint_url = ""
@@ -98,13 +105,22 @@ class LocalCloud:
     def start(self) -> None:
         self._start_moto()
         apply_patches()
-        self.plan = plan_stack(self._template_path)
+        # The dev key is both the operator key and the default tenant's admin key.
+        self.admin_key = self.settings.dev_key or generate_key()
+        parameters = {**self._start_fake_llm(), "OperatorKeyHash": hash_key(self.admin_key)}
+        parameters.update(self._start_fake_integrations())
+        parameters.update(self.settings.stack_parameters)
+        self.plan = plan_stack(self._template_path, parameter_overrides=parameters)
         provision_stack(
-            self.plan, {name: self.client(name) for name in ("dynamodb", "iam", "lambda")}
+            self.plan,
+            {
+                name: self.client(name)
+                for name in ("dynamodb", "iam", "lambda", "s3", "secretsmanager")
+            },
         )
         self.runner = FunctionRunner(self.plan.functions)
         self._previous_runner = activate(self.runner)
-        self.admin_key = self._seed_admin_key()
+        self._seed_default_tenant()
         self.front = Front(self.plan, self.runner)
         if self._serve:
             self._start_front()
@@ -120,6 +136,12 @@ class LocalCloud:
         if self.runner is not None:
             activate(self._previous_runner)
             self.runner = None
+        if self.fake_integrations is not None:
+            self.fake_integrations.stop()
+            self.fake_integrations = None
+        if self.fake_llm is not None:
+            self.fake_llm.stop()
+            self.fake_llm = None
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
@@ -174,20 +196,50 @@ class LocalCloud:
             trust_env=False,
         ).raise_for_status()
 
+    def _start_fake_llm(self) -> dict[str, str]:
+        """Serve the fake OpenAI-compatible server, its key in Secrets Manager; the template
+        parameters that make it the deployment's LLM provider `local`."""
+        api_key = f"sk-local-{secrets.token_hex(12)}"
+        self.fake_llm = FakeLlmServer(api_key=api_key, host=self.settings.host)
+        base_url = self.fake_llm.start()
+        self.client("secretsmanager").create_secret(Name=LOCAL_SECRET_ID, SecretString=api_key)
+        return local_provider_parameters(base_url)
+
+    def _start_fake_integrations(self) -> dict[str, str]:
+        """Serve the local tools, retriever and sample files; the template parameters that
+        register them (beside the tools and retrievers the settings name)."""
+        self.fake_integrations = FakeIntegrationsServer(host=self.settings.host)
+        self.fake_integrations.start()
+        tools, retrievers = self.fake_integrations.registrations()
+        return self.settings.integration_parameters(tools, retrievers)
+
     def client(self, service: str) -> Any:
         """A boto3 client on the local AWS endpoint."""
         return boto3.client(service, region_name=REGION, endpoint_url=self.aws_endpoint_url)
 
-    def _seed_admin_key(self) -> str:
+    def _seed_default_tenant(self) -> None:
+        """The default tenant, on the largest plan (tests and examples share it), with the dev key
+        as its admin key."""
         from signoff.auth.keys import ApiKeyService
+        from signoff.store import utc_now_iso
         from signoff.store.api_keys import DynamoApiKeyRepository
+        from signoff.store.tenants import DynamoTenantRepository, TenantRecord
 
         assert self.plan is not None
+        dynamodb = self.client("dynamodb")
+        tenants = self.plan.tables.get("TenantsTable")
+        if tenants is not None:  # a test's smaller template may have none
+            DynamoTenantRepository(tenants.table_name, dynamodb).create(
+                TenantRecord(
+                    tenant_id=self.settings.dev_tenant,
+                    name=self.settings.dev_tenant,
+                    plan=DEV_TENANT_PLAN,
+                    created_at=utc_now_iso(),
+                )
+            )
         table = self.plan.tables["ApiKeysTable"].table_name
-        service = ApiKeyService(DynamoApiKeyRepository(table, client=self.client("dynamodb")))
-        plaintext = self.settings.dev_key or None
-        _, key = service.create_key(self.settings.dev_tenant, "dev", "admin", plaintext=plaintext)
-        return key
+        service = ApiKeyService(DynamoApiKeyRepository(table, client=dynamodb))
+        service.create_key(self.settings.dev_tenant, "dev", "admin", plaintext=self.admin_key)
 
     def _start_front(self) -> None:
         assert self.front is not None

@@ -3,7 +3,8 @@
 Routes come from the functions' `Api` events; a route that needs auth runs the TOKEN authorizer
 function first; the request becomes an API Gateway v1 proxy event for the api function, and its
 proxy response becomes the HTTP response. Errors the gateway itself answers use the template's
-GatewayResponses, rendered as API Gateway renders them. The API is served at the root path.
+GatewayResponses, rendered as API Gateway renders them. The API is served at the root path, the
+web console's built files at /console (signoff.local.console).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -25,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from signoff.local.console import ConsoleFiles, default_console_directory
 from signoff.local.functions import FunctionRunner
 from signoff.local.provision import ApiRoute, ApiSpec, StackPlan
 from signoff.local.template import ACCOUNT_ID, REGION
@@ -42,7 +45,10 @@ _GATEWAY_DEFAULTS: dict[str, tuple[int, str | None]] = {
     "AUTHORIZER_CONFIGURATION_ERROR": (500, None),
     "BAD_REQUEST_BODY": (400, "Invalid request body"),
     "INTEGRATION_FAILURE": (502, "Internal server error"),
+    "REQUEST_TOO_LARGE": (413, "Request Too Long"),
 }
+# API Gateway's payload limit for REST APIs: a larger request never reaches the authorizer.
+PAYLOAD_LIMIT_BYTES = 10 * 1024 * 1024
 _CONTEXT_VARIABLE = re.compile(r"\$context\.([A-Za-z0-9_.]+)")
 
 
@@ -225,16 +231,30 @@ def _authorizer_context(result: Mapping[str, Any]) -> dict[str, Any]:
 class Front:
     """The gateway for one provisioned stack; `app` is the ASGI application."""
 
-    def __init__(self, plan: StackPlan, runner: FunctionRunner) -> None:
+    def __init__(
+        self, plan: StackPlan, runner: FunctionRunner, console_directory: Path | None = None
+    ) -> None:
         self.plan = plan
         self.api = plan.api()
         self.runner = runner
+        # The web console (the static site CloudFront serves in a deployment) at /console.
+        self.console = ConsoleFiles(
+            console_directory or default_console_directory(plan.template_path.parent)
+        )
         self.app = Starlette(
             routes=[
+                *self.console.routes(),
                 Route("/", self.handle, methods=ALL_METHODS),
                 Route("/{path:path}", self.handle, methods=ALL_METHODS),
             ]
         )
+        # Paths Starlette's patterns do not match (a newline in a segment) reach the gateway too,
+        # as they reach API Gateway's {proxy+}: the answer is the API's, never Starlette's.
+        self.app.router.default = self._unrouted
+
+    async def _unrouted(self, scope: Any, receive: Any, send: Any) -> None:
+        response = await self.handle(Request(scope, receive))
+        await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
         started = time.monotonic()
@@ -258,6 +278,9 @@ class Front:
             f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{self.api.rest_api_id}/{self.api.stage}/"
             f"{request.method.upper()}/{path.lstrip('/')}"
         )
+        body = await _read_body(request, PAYLOAD_LIMIT_BYTES)
+        if body is None:
+            return gateway_response(self.api, "REQUEST_TOO_LARGE", request_id)
         authorizer_context: dict[str, Any] | None = None
         if match.route.authorizer is not None:
             try:
@@ -267,7 +290,6 @@ class Front:
             except _Denied as denied:
                 return gateway_response(self.api, denied.response_type, request_id, denied.message)
 
-        body = await request.body()
         event = self._proxy_event(request, match, body, request_id, authorizer_context)
         function = self.plan.functions[match.route.function_logical_id]
         result = await run_in_threadpool(self.runner.invoke, function.function_name, event)
@@ -394,6 +416,21 @@ class Front:
         if not any(name == b"content-type" for name, _ in raw):
             response.raw_headers.append((b"content-type", b"application/json"))
         return response
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None when it is larger than `limit` (read no further than that)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def create_app(plan: StackPlan, runner: FunctionRunner) -> Starlette:

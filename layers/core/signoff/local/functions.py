@@ -1,18 +1,30 @@
-"""The template's Lambda handlers, run in this process: the local cloud's Lambda service.
+"""The template's Lambda handlers, run by this process: the local cloud's Lambda service.
 
-Each function's module is imported the first time it is invoked (its cold start) with exactly that
-function's environment variables, so `Settings()` at import sees what Lambda would give it. After
-that, invocations call the handler directly and may run concurrently: Step Functions executions and
-the HTTP front each run in their own threads.
+A Python function's module is imported the first time it is invoked (its cold start) with exactly
+that function's environment variables, so `Settings()` at import sees what Lambda would give it.
+After that, invocations call the handler directly and may run concurrently: Step Functions
+executions and the HTTP front each run in their own threads.
+
+A Node.js function (runtime nodejs*) runs each invocation in a `node` process of its own
+(nodejs_harness.mjs imports the handler module, awaits handler(event, context) and prints the
+result or Lambda's error contract) with only the function's environment, started through
+_rlimit_launcher.py under the limits Lambda would hold it to: CPU time no more than its timeout,
+an address space of its memory size plus what V8 reserves up front, a heap of 90% of its memory;
+the timeout kills the process group.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import itertools
 import json
 import logging
 import os
+import re
+import shutil
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -37,6 +49,13 @@ _FUNCTION_SCOPED_PREFIXES = ("SIGNOFF_", "POWERTOOLS_")
 _IMPORT_LOCK = threading.Lock()
 _runner_ids = itertools.count(1)
 
+_NODEJS_HARNESS = Path(__file__).with_name("nodejs_harness.mjs")
+_RLIMIT_LAUNCHER = Path(__file__).with_name("_rlimit_launcher.py")
+_NODEJS_MODULE_SUFFIXES = (".mjs", ".js", ".cjs")
+# Address space V8 reserves beyond its heap (Node.js 20 starts from about 0.7 GiB over its heap
+# limit); the rest is room for buffers.
+V8_ADDRESS_SPACE_ALLOWANCE_MB = 1024
+
 
 @dataclass(frozen=True)
 class FunctionSpec:
@@ -58,11 +77,15 @@ class FunctionSpec:
 
     @property
     def short_name(self) -> str:
-        """The logical id without its `Function` suffix, lower-cased: `api`, `node`, ..."""
+        """The logical id without its `Function` suffix, in snake case: `api`, `sandbox_js`..."""
         name = self.logical_id
         if name.endswith("Function") and name != "Function":
             name = name[: -len("Function")]
-        return name.lower()
+        return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+    @property
+    def is_nodejs(self) -> bool:
+        return self.runtime.startswith("nodejs")
 
 
 class LambdaContext:
@@ -125,6 +148,8 @@ class FunctionRunner:
     def invoke(self, function_name: str, event: Any) -> InvocationResult:
         """Run the function's handler on `event`; a raised exception becomes the error contract."""
         spec = self._functions[function_name]
+        if spec.is_nodejs:
+            return _invoke_nodejs(spec, event)
         try:
             handler = self._handler(spec)
             result = handler(event, LambdaContext(spec))
@@ -166,6 +191,107 @@ class FunctionRunner:
         if not callable(handler):
             raise ImportError(f"{spec.logical_id}: {source.name} has no callable {attribute!r}")
         return handler
+
+
+def _invoke_nodejs(spec: FunctionSpec, event: Any) -> InvocationResult:
+    """One invocation of a Node.js function in its own `node` process, under Lambda's limits."""
+    module_name, _, attribute = spec.handler.rpartition(".")
+    base = spec.code_dir.joinpath(*module_name.split("/"))
+    sources = [base.with_suffix(suffix) for suffix in _NODEJS_MODULE_SUFFIXES]
+    source = next((path for path in sources if path.is_file()), None)
+    if source is None:
+        return _runtime_error(
+            "Runtime.ImportModuleError",
+            f"{spec.logical_id}: no module {module_name} in {base.parent}",
+        )
+    node = shutil.which("node")
+    if node is None:
+        return _runtime_error(
+            "Runtime.Unavailable", f"{spec.logical_id} needs Node.js (`node` on PATH) locally"
+        )
+    launch = {
+        "limits": {
+            "cpu_seconds": spec.timeout_seconds,
+            "address_space_bytes": (spec.memory_mb + V8_ADDRESS_SPACE_ALLOWANCE_MB) * 1024 * 1024,
+        },
+        "environment": {
+            **spec.environment,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_LAMBDA_FUNCTION_NAME": spec.function_name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        },
+    }
+    context = LambdaContext(spec)
+    context_fields = {
+        "functionName": spec.function_name,
+        "invokedFunctionArn": spec.function_arn,
+        "memoryLimitInMB": spec.memory_mb,
+        "awsRequestId": context.aws_request_id,
+        "logStreamName": context.log_stream_name,
+        "timeoutSeconds": spec.timeout_seconds,
+    }
+    command = [
+        sys.executable,
+        "-I",
+        "-S",
+        str(_RLIMIT_LAUNCHER),
+        json.dumps(launch),
+        node,
+        # What Lambda's Node.js runtime gives V8: most of the function's memory.
+        f"--max-old-space-size={max(16, spec.memory_mb * 9 // 10)}",
+        str(_NODEJS_HARNESS),
+        str(source),
+        attribute,
+        json.dumps(context_fields),
+    ]
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=spec.code_dir,
+        env={},
+        close_fds=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(
+            json.dumps(event).encode(), timeout=spec.timeout_seconds
+        )
+    except subprocess.TimeoutExpired:
+        _kill_group(process.pid)
+        process.communicate()
+        return _runtime_error(
+            "Sandbox.Timedout", f"Task timed out after {spec.timeout_seconds:.2f} seconds"
+        )
+    finally:
+        _kill_group(process.pid)
+    for line in stderr.decode("utf-8", errors="replace").splitlines():
+        logger.info("%s: %s", spec.logical_id, line)
+    lines = stdout.decode("utf-8", errors="replace").strip().splitlines()
+    try:
+        outcome = json.loads(lines[-1]) if lines else None
+    except ValueError:
+        outcome = None
+    if not isinstance(outcome, dict) or not ({"payload", "error"} & outcome.keys()):
+        return _runtime_error(
+            "Runtime.ExitError",
+            f"Runtime exited with status {process.returncode} without answering",
+        )
+    if outcome.get("error") is not None:
+        return InvocationResult(error=outcome["error"])
+    return InvocationResult(payload=outcome["payload"])
+
+
+def _runtime_error(error_type: str, message: str) -> InvocationResult:
+    return InvocationResult(error={"errorType": error_type, "errorMessage": message})
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 @contextmanager

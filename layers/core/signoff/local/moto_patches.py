@@ -10,6 +10,10 @@ when moto changes under it.
   in process and answers with Lambda's own contract, errors included.
 - StopExecution: moto leaves an execution waiting on a task token RUNNING until the token's
   timeout; on AWS it is ABORTED at once. Here the waiting tasks are released so it aborts.
+- DynamoDB requests one at a time: moto checks a ConditionExpression and then writes, with no lock
+  in between, so two threads can both pass the same condition (DynamoDB never lets them). The
+  local cloud serves HTTP requests and executions on many threads, and exactly-once decisions
+  rest on conditional writes.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 
 import jsonata
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.eval import states as moto_states
 from moto.stepfunctions.parser.asl.eval import variable_store as moto_variable_store
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcomeSuccess
@@ -37,6 +42,8 @@ MOTO_VERSION = "5.2.5"
 _applied = False
 _apply_lock = threading.Lock()
 _stop_without_release = Execution.stop
+_dynamodb_call_action = DynamoHandler.call_action
+_dynamodb_lock = threading.RLock()
 
 
 def evaluate_jsonata(expression: str) -> Any:
@@ -138,6 +145,13 @@ def stop_releasing_task_tokens(
             endpoint.notify(CallbackOutcomeSuccess(callback_id=callback_id, output="null"))
 
 
+def call_dynamodb_action_serially(self: DynamoHandler) -> Any:
+    """DynamoHandler.call_action under one lock: each request's condition check and write are
+    atomic, as DynamoDB's are."""
+    with _dynamodb_lock:
+        return _dynamodb_call_action(self)
+
+
 def apply_patches() -> None:
     """Apply every patch once; calling it again changes nothing."""
     global _applied
@@ -153,4 +167,5 @@ def apply_patches() -> None:
         )
         LambdaSimpleBackend.invoke = invoke_in_process  # type: ignore[method-assign]
         Execution.stop = stop_releasing_task_tokens  # type: ignore[method-assign]
+        DynamoHandler.call_action = call_dynamodb_action_serially  # type: ignore[method-assign]
         _applied = True

@@ -10,11 +10,15 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import secrets
+import string
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import boto3
 
 from signoff.local.functions import FunctionSpec
 from signoff.local.template import (
@@ -34,7 +38,27 @@ ROLE = "AWS::IAM::Role"
 FUNCTION = "AWS::Serverless::Function"
 LAYER = "AWS::Serverless::LayerVersion"
 API = "AWS::Serverless::Api"
-SUPPORTED_TYPES = (TABLE, ROLE, FUNCTION, LAYER, API)
+BUCKET = "AWS::S3::Bucket"
+SECRET = "AWS::SecretsManager::Secret"
+BUCKET_POLICY = "AWS::S3::BucketPolicy"
+DISTRIBUTION = "AWS::CloudFront::Distribution"
+ORIGIN_ACCESS_CONTROL = "AWS::CloudFront::OriginAccessControl"
+CLOUDFRONT_FUNCTION = "AWS::CloudFront::Function"
+# The console's static site. CloudFront is not emulated: the local front plays the distribution
+# (the console's files at /console, the API everywhere else), so these are recorded with the ids
+# and attributes references need, and nothing is created for them.
+CLOUDFRONT_TYPES = (DISTRIBUTION, ORIGIN_ACCESS_CONTROL, CLOUDFRONT_FUNCTION)
+SUPPORTED_TYPES = (
+    TABLE,
+    ROLE,
+    FUNCTION,
+    LAYER,
+    API,
+    SECRET,
+    BUCKET,
+    BUCKET_POLICY,
+    *CLOUDFRONT_TYPES,
+)
 
 # Properties that only matter to a real deployment (packaging, tracing, alarms...): accepted and
 # not modelled. Anything outside these and the ones read below is an error.
@@ -103,6 +127,35 @@ _API_PROPERTIES = {
     "StageName",
     "Tags",
     "TracingEnabled",
+}
+_BUCKET_PROPERTIES = {
+    "BucketEncryption",
+    "BucketName",
+    "LifecycleConfiguration",
+    "OwnershipControls",
+    "PublicAccessBlockConfiguration",
+    "Tags",
+}
+_BUCKET_POLICY_PROPERTIES = {"Bucket", "PolicyDocument"}
+_CLOUDFRONT_PROPERTIES = {
+    DISTRIBUTION: {"DistributionConfig", "Tags"},
+    ORIGIN_ACCESS_CONTROL: {"OriginAccessControlConfig"},
+    CLOUDFRONT_FUNCTION: {"AutoPublish", "FunctionCode", "FunctionConfig", "Name"},
+}
+_LIFECYCLE_RULE_PROPERTIES = {
+    "AbortIncompleteMultipartUpload",
+    "ExpirationInDays",
+    "Id",
+    "Prefix",
+    "Status",
+}
+_SECRET_PROPERTIES = {
+    "Description",
+    "GenerateSecretString",
+    "KmsKeyId",
+    "Name",
+    "SecretString",
+    "Tags",
 }
 _LAMBDA_TRUST_POLICY = {
     "Version": "2012-10-17",
@@ -176,6 +229,65 @@ class RoleSpec:
 
 
 @dataclass(frozen=True)
+class BucketSpec:
+    logical_id: str
+    bucket_name: str
+    properties: Mapping[str, Any]
+
+    @property
+    def arn(self) -> str:
+        return f"arn:{PARTITION}:s3:::{self.bucket_name}"
+
+
+@dataclass(frozen=True)
+class BucketPolicySpec:
+    logical_id: str
+    bucket_name: str
+    document: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class CloudFrontSpec:
+    """A CloudFront resource, recorded only (see CLOUDFRONT_TYPES)."""
+
+    logical_id: str
+    kind: str
+    physical_id: str
+    properties: Mapping[str, Any]
+
+
+def _cloudfront_identity(
+    stack_name: str, logical_id: str, kind: str, name: str
+) -> tuple[str, dict[str, str]]:
+    """The Ref value and attributes CloudFormation gives a CloudFront resource (`name`: its
+    physical name, which only a function's ARN shows)."""
+    digest = hashlib.sha256(f"{stack_name}/{logical_id}".encode()).hexdigest().upper()
+    if kind == DISTRIBUTION:
+        distribution_id = f"E{digest[:13]}"
+        return distribution_id, {
+            "Id": distribution_id,
+            "DomainName": f"{digest[:14].lower()}.cloudfront.net",
+        }
+    if kind == ORIGIN_ACCESS_CONTROL:
+        return f"E{digest[:13]}", {"Id": f"E{digest[:13]}"}
+    arn = f"arn:{PARTITION}:cloudfront::{ACCOUNT_ID}:function/{name}"
+    return arn, {"FunctionARN": arn, "Stage": "LIVE"}
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    logical_id: str
+    secret_name: str
+    properties: Mapping[str, Any]
+
+    @property
+    def arn(self) -> str:
+        # AWS appends six random characters to a secret's ARN; GetSecretValue also takes this
+        # partial ARN, which the plan can know before the secret exists.
+        return f"arn:{PARTITION}:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:{self.secret_name}"
+
+
+@dataclass(frozen=True)
 class LayerSpec:
     logical_id: str
     layer_name: str
@@ -197,6 +309,10 @@ class StackPlan:
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     layers: dict[str, LayerSpec] = field(default_factory=dict)
     apis: dict[str, ApiSpec] = field(default_factory=dict)
+    secrets: dict[str, SecretSpec] = field(default_factory=dict)
+    buckets: dict[str, BucketSpec] = field(default_factory=dict)
+    bucket_policies: dict[str, BucketPolicySpec] = field(default_factory=dict)
+    cloudfront: dict[str, CloudFrontSpec] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -320,10 +436,32 @@ def plan_stack(
             name = names[logical_id] = name_property(logical_id, "LayerName")
             context.refs[logical_id] = LayerSpec(logical_id, name, Path()).version_arn
             context.attributes[logical_id] = {}
+        elif kind == SECRET:
+            name = names[logical_id] = name_property(logical_id, "Name")
+            context.refs[logical_id] = SecretSpec(logical_id, name, {}).arn
+            context.attributes[logical_id] = {}
         elif kind == API:
             api_id = names[logical_id] = _rest_api_id(stack_name, logical_id)
             context.refs[logical_id] = api_id
             context.attributes[logical_id] = {"RootResourceId": f"{api_id}root"}
+        elif kind == BUCKET:
+            # Bucket names are lower case (S3's rule); CloudFormation lower-cases generated ones.
+            name = names[logical_id] = name_property(logical_id, "BucketName").lower()
+            context.refs[logical_id] = name
+            context.attributes[logical_id] = {
+                "Arn": BucketSpec(logical_id, name, {}).arn,
+                "DomainName": f"{name}.s3.amazonaws.com",
+                "RegionalDomainName": f"{name}.s3.{REGION}.amazonaws.com",
+            }
+        elif kind == BUCKET_POLICY:
+            names[logical_id] = context.refs[logical_id] = logical_id
+            context.attributes[logical_id] = {}
+        elif kind in CLOUDFRONT_TYPES:
+            ref, attributes = _cloudfront_identity(
+                stack_name, logical_id, kind, name_property(logical_id, "Name")
+            )
+            names[logical_id] = context.refs[logical_id] = ref
+            context.attributes[logical_id] = attributes
 
     plan = StackPlan(template_path=path, stack_name=stack_name)
     base_dir = path.parent
@@ -344,10 +482,32 @@ def plan_stack(
             plan.layers[logical_id] = LayerSpec(
                 logical_id, names[logical_id], base_dir / str(properties.get("ContentUri", "."))
             )
+        elif kind == SECRET:
+            _check_properties(logical_id, kind, raw, _SECRET_PROPERTIES)
+            plan.secrets[logical_id] = SecretSpec(
+                logical_id, names[logical_id], resolve(raw, context)
+            )
         elif kind == API:
             _check_properties(logical_id, kind, raw, _API_PROPERTIES)
             plan.apis[logical_id] = _plan_api(
                 logical_id, names[logical_id], resolve(raw, context), context
+            )
+        elif kind == BUCKET:
+            _check_properties(logical_id, kind, raw, _BUCKET_PROPERTIES)
+            properties = resolve(raw, context)
+            for rule in (properties.get("LifecycleConfiguration") or {}).get("Rules") or []:
+                _check_properties(logical_id, "lifecycle rule", rule, _LIFECYCLE_RULE_PROPERTIES)
+            plan.buckets[logical_id] = BucketSpec(logical_id, names[logical_id], properties)
+        elif kind == BUCKET_POLICY:
+            _check_properties(logical_id, kind, raw, _BUCKET_POLICY_PROPERTIES)
+            properties = resolve(raw, context)
+            plan.bucket_policies[logical_id] = BucketPolicySpec(
+                logical_id, str(properties["Bucket"]), properties["PolicyDocument"]
+            )
+        elif kind in CLOUDFRONT_TYPES:
+            _check_properties(logical_id, kind, raw, _CLOUDFRONT_PROPERTIES[kind])
+            plan.cloudfront[logical_id] = CloudFrontSpec(
+                logical_id, kind, names[logical_id], resolve(raw, context)
             )
 
     for logical_id, resource in resources.items():
@@ -587,10 +747,104 @@ def _create_function(client: Any, spec: FunctionSpec) -> None:
     )
 
 
+def _create_bucket(client: Any, bucket: BucketSpec) -> None:
+    properties = bucket.properties
+    name = bucket.bucket_name
+    # The local region is us-east-1, where CreateBucket takes no location constraint.
+    client.create_bucket(Bucket=name)
+    encryption = properties.get("BucketEncryption")
+    if encryption:
+        rules = [
+            {
+                "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                **(
+                    {"BucketKeyEnabled": rule["BucketKeyEnabled"]}
+                    if "BucketKeyEnabled" in rule
+                    else {}
+                ),
+            }
+            for rule in encryption["ServerSideEncryptionConfiguration"]
+        ]
+        client.put_bucket_encryption(
+            Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules}
+        )
+    if "PublicAccessBlockConfiguration" in properties:
+        client.put_public_access_block(
+            Bucket=name,
+            PublicAccessBlockConfiguration=dict(properties["PublicAccessBlockConfiguration"]),
+        )
+    if "OwnershipControls" in properties:
+        client.put_bucket_ownership_controls(
+            Bucket=name, OwnershipControls=dict(properties["OwnershipControls"])
+        )
+    lifecycle = properties.get("LifecycleConfiguration")
+    if lifecycle:
+        client.put_bucket_lifecycle_configuration(
+            Bucket=name,
+            LifecycleConfiguration={
+                "Rules": [_lifecycle_rule(rule) for rule in lifecycle["Rules"]]
+            },
+        )
+
+
+def _lifecycle_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """A CloudFormation lifecycle rule in the S3 API's shape."""
+    converted: dict[str, Any] = {
+        "Status": rule["Status"],
+        "Filter": {"Prefix": str(rule.get("Prefix", ""))},
+    }
+    if "Id" in rule:
+        converted["ID"] = rule["Id"]
+    if "ExpirationInDays" in rule:
+        converted["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    if "AbortIncompleteMultipartUpload" in rule:
+        days = rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
+        converted["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": int(days)}
+    return converted
+
+
+def _service_client(clients: Mapping[str, Any], service: str) -> Any:
+    if service not in clients:
+        raise TemplateError(f"the template has {service} resources: pass a boto3 {service} client")
+    return clients[service]
+
+
+def _create_secret(client: Any, secret: SecretSpec) -> None:
+    """The secret with its SecretString, or a fresh random one as GenerateSecretString asks."""
+    properties = secret.properties
+    value = properties.get("SecretString")
+    if value is None:
+        generate = properties.get("GenerateSecretString") or {}
+        length = int(generate.get("PasswordLength", 32))
+        alphabet = string.ascii_letters + string.digits
+        if not generate.get("ExcludePunctuation"):
+            alphabet += "!#$%&()*+,-.:;<=>?@[]^_{|}~"
+        value = "".join(secrets.choice(alphabet) for _ in range(length))
+    request: dict[str, Any] = {"Name": secret.secret_name, "SecretString": str(value)}
+    if "Description" in properties:
+        request["Description"] = properties["Description"]
+    client.create_secret(**request)
+
+
 def provision_stack(plan: StackPlan, clients: Mapping[str, Any]) -> None:
-    """Create every resource of `plan` through `clients` (boto3 clients: dynamodb, iam, lambda)."""
+    """Create every resource of `plan` through `clients` (boto3 clients: dynamodb, iam, lambda,
+    s3 when the template has buckets, secretsmanager when it has secrets)."""
     for table in plan.tables.values():
         _create_table(clients["dynamodb"], table)
+    for bucket in plan.buckets.values():
+        _create_bucket(_service_client(clients, "s3"), bucket)
+    for policy in plan.bucket_policies.values():
+        _service_client(clients, "s3").put_bucket_policy(
+            Bucket=policy.bucket_name, Policy=json.dumps(policy.document)
+        )
+    if plan.secrets:
+        # Callers written before the template had secrets pass no client for them: the default
+        # one reaches the same place (moto in process, or AWS_ENDPOINT_URL's server).
+        secrets_client = clients.get("secretsmanager") or boto3.client(
+            "secretsmanager", region_name=REGION
+        )
+        for secret in plan.secrets.values():
+            _create_secret(secrets_client, secret)
     for role in plan.roles.values():
         _create_role(clients["iam"], role)
     for function in plan.functions.values():

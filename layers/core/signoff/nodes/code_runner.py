@@ -54,24 +54,48 @@ def result_from_sandbox_response(response: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class LambdaCodeRunner:
-    """Runs code in the sandbox function (synchronous invoke)."""
+    """Runs code in the sandbox function of its language (synchronous invoke).
 
-    def __init__(self, function_name: str, lambda_client: Any = None) -> None:
+    python3 (and any language the javascript function does not take, which the python sandbox
+    answers as a contract error) goes to `function_name`; javascript to the Node.js sandbox
+    function `javascript_function_name`.
+    """
+
+    def __init__(
+        self,
+        function_name: str,
+        lambda_client: Any = None,
+        *,
+        javascript_function_name: str | None = None,
+    ) -> None:
         self._function_name = function_name
+        self._javascript_function_name = javascript_function_name
         self._client = lambda_client or boto3.client("lambda", config=_LAMBDA_CLIENT_CONFIG)
 
+    def _function_for(self, language: str) -> str:
+        if language != "javascript":
+            return self._function_name
+        if self._javascript_function_name is None:
+            raise CodeExecutionError(
+                "javascript code needs the Node.js sandbox function, and none is configured "
+                "(SIGNOFF_SANDBOX_JS_FUNCTION_NAME)",
+                kind="CodeRuntimeUnavailable",
+            )
+        return self._javascript_function_name
+
     def run(self, language: str, code: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        function_name = self._function_for(language)
         request = {"language": language, "code": code, "inputs": inputs}
         try:
             response = self._client.invoke(
-                FunctionName=self._function_name,
+                FunctionName=function_name,
                 InvocationType="RequestResponse",
                 Payload=json.dumps(request).encode(),
             )
             body = response["Payload"].read()
         except (ClientError, BotoCoreError) as error:
             raise SandboxUnavailable(
-                f"the sandbox function {self._function_name} could not be invoked: {error}"
+                f"the sandbox function {function_name} could not be invoked: {error}"
             ) from error
 
         try:

@@ -51,3 +51,50 @@ class CodeOutputError(NodeExecutionError):
 
 class SandboxUnavailable(NodeExecutionError):
     """The sandbox function could not be invoked (throttled, missing, ...): worth a retry."""
+
+
+# --- Nodes that reach other systems (http-request, tool, knowledge-retrieval, document-extractor)
+# A refused address is signoff.net.AddressNotAllowed, raised before anything is sent.
+
+
+class InvalidHttpRequest(NodeExecutionError):
+    """The request an http-request node describes cannot be sent: a bad URL, a JSON body that is
+    not JSON, an authorization without a key, a file body without a file."""
+
+
+class HttpRequestFailed(NodeExecutionError):
+    """The request was sent and failed on the way: no connection, a timeout, an answer larger
+    than the node may read. (An HTTP error status is an answer: the node reports it.)"""
+
+
+class FileUnavailable(NodeExecutionError):
+    """A file given by reference could not be read: its URL answered an error, its upload or
+    object does not exist, it is larger than the limit, or the reference is malformed."""
+
+
+class UnsupportedFileType(NodeExecutionError):
+    """The document extractor cannot read this kind of file."""
+
+
+class TextExtractionFailed(NodeExecutionError):
+    """The file is of a supported kind but its text could not be read (a damaged PDF, ...)."""
+
+
+class ToolNotRegistered(NodeExecutionError):
+    """The tool is not in the deployment's registry (SIGNOFF_TOOLS)."""
+
+
+class ToolInvocationFailed(NodeExecutionError):
+    """The tool's function or endpoint failed or answered something other than a tool result."""
+
+
+class RetrieverNotRegistered(NodeExecutionError):
+    """A dataset id is not in the deployment's registry (SIGNOFF_RETRIEVERS)."""
+
+
+class RetrievalFailed(NodeExecutionError):
+    """The knowledge base or retriever failed or answered something other than chunks."""
+
+
+class InvalidListInput(NodeExecutionError):
+    """The list operator's input is not a list, or a condition, order or index does not fit it."""

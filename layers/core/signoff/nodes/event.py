@@ -46,3 +46,10 @@ class NodeEvent(BaseModel):
     # selectors name are here.
     variables: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
     attempt: int = Field(default=1, ge=1)
+    # This node's outputs that native states read as they are (a Choice condition, a Map's
+    # items): they are never replaced by a payload reference (signoff/payloads.py).
+    keep_inline: list[str] = Field(default_factory=list)
+    # Set when a reviewer sent the node's previous outputs back with feedback: the node runs
+    # again with both (model-backed nodes add them to the conversation).
+    feedback: str | None = None
+    previous_output: Any = None

@@ -1,30 +1,67 @@
 """run_node: what the node function does with one Task's event.
 
-Parse the event, resolve the node's variables, record the execution `running` (inputs = the
-resolved variables), run the node's type, record `succeeded` with its outputs or `failed` with its
-error, and answer `{"outputs": ...}` or raise. A NodeExecutionError subclass's class name is the
-error type Step Functions' Retry/Catch match (see nodes/errors.py).
+Parse the event, resolve the node's variables, then run the node's type, one attempt at a time:
+each attempt is recorded `running` (inputs = the resolved variables), then `succeeded` with its
+outputs or `failed` with its error. With `retry_config.retry_enabled` a failed attempt is followed,
+`retry_interval` ms later, by another, up to `max_retries` more (in this function: Step Functions'
+Retry intervals are whole seconds). When the last attempt fails, the node's error strategy decides:
+- default-value: the outputs are the declared `default_value`s (with `error_type` and
+  `error_message`), the record ends `exception`, the run goes on by the node's usual edge;
+- fail-branch: the outputs are `{error_type, error_message}`, the record ends `exception`, the run
+  goes on by the `fail-branch` edge (a success leaves by `success-branch`);
+- none: the error is raised. A NodeExecutionError subclass's class name is the error type Step
+  Functions' Catch matches (see nodes/errors.py), and the run fails.
+
+The answer (docs/internals.md): `{"outputs", "status": "succeeded" | "exception", "handle"}`,
+plus `usage` when the node called a model.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from signoff.errors import NodeExecutionError
-from signoff.graph.model import parse_node
-from signoff.nodes import code, template_transform
+from signoff.graph.model import (
+    FAIL_BRANCH_HANDLE,
+    SOURCE_HANDLE,
+    SUCCESS_BRANCH_HANDLE,
+    parse_node,
+)
+from signoff.nodes import (
+    code,
+    document_extractor,
+    http_request,
+    knowledge_retrieval,
+    list_operator,
+    llm,
+    parameter_extractor,
+    question_classifier,
+    template_transform,
+    tool,
+)
 from signoff.nodes.code_runner import CodeRunner
 from signoff.nodes.context import NodeContext
 from signoff.nodes.errors import InvalidNodeConfig, InvalidNodeEvent, UnsupportedNodeType
 from signoff.nodes.event import NodeEvent
+from signoff.nodes.integrations import Integrations
+from signoff.nodes.offloading import NodePayloads
 from signoff.nodes.variables import VariableScope
+from signoff.payloads import PayloadError, PayloadStore
+from signoff.providers.chat import ChatModelSource
 from signoff.store.node_executions import NodeExecution, NodeExecutionRepository, NodeFailure
 
 Clock = Callable[[], datetime]
+Sleep = Callable[[float], None]
+
+SUCCEEDED = "succeeded"
+# The node failed and its error strategy handled it (the record's status too).
+EXCEPTION = "exception"
 
 
 class NodeRuntime(Protocol):
@@ -40,6 +77,15 @@ class NodeRuntime(Protocol):
 NODE_RUNTIMES: dict[str, NodeRuntime] = {
     "code": code,
     "template-transform": template_transform,
+    "llm": llm,
+    "question-classifier": question_classifier,
+    "parameter-extractor": parameter_extractor,
+    "http-request": http_request,
+    "tool": tool,
+    "knowledge-retrieval": knowledge_retrieval,
+    "document-extractor": document_extractor,
+    # Where the compiler does not filter the list in a native state.
+    "list-operator": list_operator,
 }
 
 
@@ -53,30 +99,110 @@ def run_node(
     executions: NodeExecutionRepository,
     code_runner: CodeRunner,
     clock: Clock = utc_now,
+    sleep: Sleep = time.sleep,
+    payloads: PayloadStore | None = None,
+    chat_models: ChatModelSource | None = None,
+    integrations: Integrations | None = None,
 ) -> dict[str, Any]:
     request = parse_event(event)
-    started_at = clock()
-    context = NodeContext(run=request.run, attempt=request.attempt, code_runner=code_runner)
-    scope = VariableScope(request.variables, request.run.model_dump())
+    # Large values (signoff/payloads.py): references in, references out, references recorded.
+    large_values = NodePayloads(payloads, request)
+    context = NodeContext(
+        run=request.run,
+        attempt=request.attempt,
+        code_runner=code_runner,
+        chat_models=chat_models,
+        integrations=integrations or Integrations(),
+        feedback=request.feedback,
+        previous_output=large_values.resolve(request.previous_output),
+    )
 
+    node: Any = None
+    started_at = clock()
     try:
         runtime = _runtime(request.node.type)
         node = _parse_node(request)
+        scope = VariableScope(large_values.variables(), request.run.model_dump())
         inputs = runtime.inputs(node, scope)
-    except NodeExecutionError as error:
-        # Failed before running: still on the record, so the run's node list shows why.
+    except (NodeExecutionError, PayloadError) as error:
+        # Failed before running (nothing to retry): still on the record, so the run's node list
+        # shows why; the error strategy applies when the node itself could be read.
         execution = executions.start(_begin(request, {}, started_at))
-        executions.finish(execution.failed(failure_of(error), clock()))
-        raise
+        return _failed(node, execution, error, executions, clock)
 
-    execution = executions.start(_begin(request, inputs, started_at))
-    try:
-        outputs = runtime.run(node, inputs, context)
-    except Exception as error:
-        executions.finish(execution.failed(failure_of(error), clock()))
-        raise
-    executions.finish(execution.succeeded(outputs, clock()))
-    return {"outputs": outputs}
+    recorded_inputs = large_values.offload(inputs, "inputs")
+    retry = node.retry_config if node.retries else None
+    retries_left = retry.max_retries if retry else 0
+    attempt = request.attempt
+    while True:
+        execution = executions.start(_begin(request, recorded_inputs, started_at, attempt))
+        try:
+            produced = runtime.run(node, inputs, replace(context, attempt=attempt))
+            outputs = large_values.offload(produced, "outputs")
+        except Exception as error:
+            if retry is None or retries_left == 0:
+                return _failed(node, execution, error, executions, clock)
+            executions.finish(execution.failed(failure_of(error), clock()))
+            retries_left -= 1
+            attempt += 1
+            sleep(retry.retry_interval / 1000)
+            started_at = clock()
+            continue
+        executions.finish(execution.succeeded(outputs, clock()))
+        return {
+            "outputs": outputs,
+            "status": SUCCEEDED,
+            "handle": _success_handle(runtime, node, produced),
+            **_usage(runtime, produced),
+        }
+
+
+def _failed(
+    node: Any,
+    execution: NodeExecution,
+    error: Exception,
+    executions: NodeExecutionRepository,
+    clock: Clock,
+) -> dict[str, Any]:
+    """The last attempt failed: the error strategy's answer, or the error raised."""
+    strategy = getattr(node, "error_strategy", None)
+    failure = failure_of(error)
+    if strategy is None:
+        executions.finish(execution.failed(failure, clock()))
+        raise error
+    outputs = exception_outputs(node, failure)
+    executions.finish(execution.excepted(failure, outputs, clock()))
+    handle = FAIL_BRANCH_HANDLE if strategy == "fail-branch" else SOURCE_HANDLE
+    return {"outputs": outputs, "status": EXCEPTION, "handle": handle}
+
+
+def exception_outputs(node: Any, failure: NodeFailure) -> dict[str, Any]:
+    """What a node whose error strategy handled `failure` reports: with default-value, its
+    declared default values; with either strategy, the error's type and message."""
+    outputs: dict[str, Any] = {}
+    if node.error_strategy == "default-value":
+        outputs.update({entry.key: entry.value for entry in node.default_value})
+    outputs.update({"error_type": failure.type, "error_message": failure.message})
+    return outputs
+
+
+def _success_handle(runtime: Any, node: Any, outputs: dict[str, Any]) -> str:
+    """The edge a successful node leaves by: the one its module picks (question-classifier's
+    class), else `success-branch` under fail-branch, else `source`."""
+    picked = getattr(runtime, "handle", None)
+    if picked is not None:
+        return picked(outputs)
+    if node.error_strategy == "fail-branch":
+        return SUCCESS_BRANCH_HANDLE
+    return SOURCE_HANDLE
+
+
+def _usage(runtime: Any, outputs: dict[str, Any]) -> dict[str, Any]:
+    """`{"usage": ...}` when the node called a model (its module's `usage(outputs)`), for the
+    run's totals; else nothing."""
+    measured = getattr(runtime, "usage", None)
+    usage = measured(outputs) if measured is not None else None
+    return {"usage": usage} if usage is not None else {}
 
 
 def parse_event(event: dict[str, Any]) -> NodeEvent:
@@ -109,14 +235,16 @@ def _parse_node(request: NodeEvent) -> Any:
         ) from error
 
 
-def _begin(request: NodeEvent, inputs: dict[str, Any], started_at: datetime) -> NodeExecution:
+def _begin(
+    request: NodeEvent, inputs: dict[str, Any], started_at: datetime, attempt: int | None = None
+) -> NodeExecution:
     return NodeExecution.begin(
         tenant_id=request.run.tenant_id,
         run_id=request.run.run_id,
         node_id=request.node.id,
         node_type=request.node.type,
         title=request.node.title or request.node.id,
-        attempt=request.attempt,
+        attempt=attempt or request.attempt,
         inputs=inputs,
         started_at=started_at,
     )

@@ -38,7 +38,10 @@ def inputs(node: TemplateTransformNode, scope: VariableScope) -> dict[str, Any]:
 def run(
     node: TemplateTransformNode, inputs: dict[str, Any], context: NodeContext
 ) -> dict[str, Any]:
-    return {"output": render(node.template, inputs)}
+    # A re-run after a review: the template may use the reviewer's feedback and what it was
+    # given on (variables the node declares itself keep their values).
+    review = {"feedback": context.feedback, "previous_output": context.previous_output}
+    return {"output": render(node.template, {**review, **inputs})}
 
 
 def render(template: str, variables: dict[str, Any]) -> str:

@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
-from signoff.errors import SignoffError
+from signoff.errors import ConfigurationError, InvalidInput, SignoffError
 from signoff.graph import parse_workflow, validate_inputs
+from signoff.payloads import REF, PayloadStore, contains_ref
 from signoff.runs.settlement import RunSettler, run_error
 from signoff.settings import Settings
 from signoff.store import parse_iso, utc_now_iso
 from signoff.store.runs import RunRecord, RunRepository, RunStatus
-from signoff.store.workflows import WorkflowRepository
+from signoff.store.workflows import WorkflowRecord, WorkflowRepository
 
 if TYPE_CHECKING:
     from signoff.store.node_executions import NodeExecution
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 logger = Logger(child=True)
 
 ResponseMode = Literal["blocking"]
+# "step": the run pauses after every node, on the workflow's step state machine variant.
+RunMode = Literal["normal", "step"]
 
 # Node execution statuses of a node that has not finished yet.
 _ACTIVE_NODE_STATUSES = frozenset({"pending", "running", "paused"})
@@ -49,6 +52,12 @@ class RunStartFailed(SignoffError):
 
 class NodeExecutionReader(Protocol):
     def list_for_run(self, tenant_id: str, run_id: str) -> list[NodeExecution]: ...
+
+
+class StateMachineVariants(Protocol):
+    """signoff.reviews.variants.VariantStateMachines: a workflow's step and resume variants."""
+
+    def arn(self, record: WorkflowRecord, variant: Literal["step", "resume"]) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,8 @@ class RunService:
         *,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        payloads: PayloadStore | None = None,
+        variants: StateMachineVariants | None = None,
     ) -> None:
         self._runs = runs
         self._workflows = workflows
@@ -104,6 +115,10 @@ class RunService:
         self._sleep = sleep
         self._clock = clock
         self._settler = RunSettler(runs)
+        # Large values (signoff/payloads.py): run inputs are offloaded before the execution
+        # starts; what the run and its node records hold is resolved before it is answered.
+        self._payloads = payloads
+        self._variants = variants
 
     def start(
         self,
@@ -112,41 +127,50 @@ class RunService:
         inputs: dict[str, Any],
         user: str | None = None,
         response_mode: ResponseMode = "blocking",
+        mode: RunMode = "normal",
     ) -> RunStart:
         workflow_record = self._workflows.get(tenant_id, workflow_id)
         workflow = parse_workflow(workflow_record.graph)
         valid_inputs = validate_inputs(workflow, inputs)
+        # Before the run exists: a workflow that cannot run in this mode leaves no run behind.
+        state_machine_arn = workflow_record.state_machine_arn
+        if mode == "step":
+            state_machine_arn = self._variant_arn(workflow_record, "step")
+        run_id = str(uuid.uuid4())
+        valid_inputs = self._offload_inputs(tenant_id, run_id, valid_inputs)
         run = self._runs.create(
             RunRecord(
                 tenant_id=tenant_id,
-                run_id=str(uuid.uuid4()),
+                run_id=run_id,
                 workflow_id=workflow_id,
                 workflow_version=workflow_record.version,
                 inputs=valid_inputs,
                 user=user,
                 created_at=utc_now_iso(),
+                mode=mode,
             )
         )
-        execution_input = {
-            "run": {
-                "run_id": run.run_id,
-                "tenant_id": tenant_id,
-                "workflow_id": workflow_id,
-                "workflow_version": workflow_record.version,
-                "user": user,
-            },
-            "inputs": valid_inputs,
-        }
+        execution_input = {"run": run_context(run), "inputs": valid_inputs}
+        run = self.launch(run, state_machine_arn, execution_input)
+        if response_mode == "blocking":
+            return self._wait_for_end(run)
+        return RunStart(run=run)
+
+    def launch(
+        self, run: RunRecord, state_machine_arn: str, execution_input: dict[str, Any]
+    ) -> RunRecord:
+        """Start a created run's execution (named after the run) and mark the run running.
+        Step Functions refusing settles the run failed and raises RunStartFailed."""
         try:
             started = self._sfn.start_execution(
-                stateMachineArn=workflow_record.state_machine_arn,
+                stateMachineArn=state_machine_arn,
                 name=run.run_id,
                 input=json.dumps(execution_input),
             )
         except ClientError as error:
             details = error.response.get("Error", {})
             self._runs.settle(
-                tenant_id,
+                run.tenant_id,
                 run.run_id,
                 RunStatus.FAILED,
                 error=_error(
@@ -155,10 +179,12 @@ class RunService:
             )
             logger.exception("StartExecution failed", extra={"run_id": run.run_id})
             raise RunStartFailed(f"run {run.run_id} could not be started") from error
-        run = self._runs.mark_running(tenant_id, run.run_id, started["executionArn"])
-        if response_mode == "blocking":
-            return self._wait_for_end(run)
-        return RunStart(run=run)
+        return self._runs.mark_running(run.tenant_id, run.run_id, started["executionArn"])
+
+    def _variant_arn(self, record: WorkflowRecord, variant: Literal["step", "resume"]) -> str:
+        if self._variants is None:
+            raise ConfigurationError(f"this deployment has no {variant} state machine variants")
+        return self._variants.arn(record, variant)
 
     def get(self, tenant_id: str, run_id: str) -> RunSnapshot:
         return self._snapshot(self.reconcile(self._runs.get(tenant_id, run_id)))
@@ -166,10 +192,29 @@ class RunService:
     def list(self, tenant_id: str) -> list[RunRecord]:
         return sorted(self._runs.list(tenant_id), key=lambda run: run.created_at, reverse=True)
 
+    def page(
+        self,
+        tenant_id: str,
+        *,
+        page: int,
+        limit: int,
+        workflow_id: str | None = None,
+        status: RunStatus | None = None,
+    ) -> tuple[list[RunRecord], bool]:
+        """One page (from 1) of the tenant's runs, newest first, and whether more follow."""
+        return self._runs.page(
+            tenant_id,
+            offset=(page - 1) * limit,
+            limit=limit,
+            workflow_id=workflow_id,
+            status=status,
+        )
+
     def list_nodes(self, tenant_id: str, run_id: str) -> list[NodeExecution]:
         # The run lookup is the tenant check: another tenant's run is NotFound here.
         self._runs.get(tenant_id, run_id)
-        return self._node_executions.list_for_run(tenant_id, run_id)
+        executions = self._node_executions.list_for_run(tenant_id, run_id)
+        return [self._resolved_node(execution) for execution in executions]
 
     def settle(self, event: dict[str, Any]) -> dict[str, str]:
         return self._settler.settle(event)
@@ -209,6 +254,9 @@ class RunService:
             run = self.reconcile(self._runs.get(run.tenant_id, run.run_id))
             if run.status.is_terminal:
                 return RunStart(run=run, snapshot=self._snapshot(run))
+            if run.status is RunStatus.PAUSED:
+                # Waiting on a person may take days: answer now (202) rather than at the deadline.
+                return RunStart(run=run)
             remaining = deadline - self._clock()
             if remaining <= 0:
                 return RunStart(run=run)
@@ -240,7 +288,46 @@ class RunService:
             if workflow_record is not None
             else len(latest_by_node)
         )
-        return RunSnapshot(run=run, current_nodes=current, progress=Progress(finished, total))
+        return RunSnapshot(
+            run=self._resolved_run(run),
+            current_nodes=[self._resolved_node(node) for node in current],
+            progress=Progress(finished, total),
+        )
+
+    # -------------------------------------------------------------- large values
+
+    def _offload_inputs(
+        self, tenant_id: str, run_id: str, inputs: dict[str, Any]
+    ) -> dict[str, Any]:
+        if contains_ref(inputs):
+            # References are the engine's own: one from a client could name any stored value.
+            raise InvalidInput(f"inputs may not contain {REF}", field="inputs")
+        if self._payloads is None:
+            return inputs
+        return self._payloads.offload(inputs, tenant_id=tenant_id, run_id=run_id, label="inputs")
+
+    def _resolve(self, tenant_id: str, value: Any) -> Any:
+        if self._payloads is None:
+            return value
+        # A run record outlives its large values (the bucket expires them): an expired one is
+        # answered as its reference rather than failing the whole read.
+        return self._payloads.resolve(value, tenant_id=tenant_id, missing="keep")
+
+    def _resolved_run(self, run: RunRecord) -> RunRecord:
+        return run.model_copy(
+            update={
+                "inputs": self._resolve(run.tenant_id, run.inputs),
+                "outputs": self._resolve(run.tenant_id, run.outputs),
+            }
+        )
+
+    def _resolved_node(self, execution: NodeExecution) -> NodeExecution:
+        return execution.model_copy(
+            update={
+                "inputs": self._resolve(execution.tenant_id, execution.inputs),
+                "outputs": self._resolve(execution.tenant_id, execution.outputs),
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -261,7 +348,9 @@ def execution_outcome(execution: dict[str, Any]) -> ExecutionOutcome | None:
         failure = _error(error or "States.Failed", cause or "the execution failed")
         return ExecutionOutcome(RunStatus.FAILED, error=failure)
     if status == "TIMED_OUT":
-        failure = _error(error or "States.Timeout", cause or "the execution timed out")
+        failure = _error(
+            error or "States.Timeout", cause or "the run reached its execution timeout"
+        )
         return ExecutionOutcome(RunStatus.FAILED, error=failure)
     if status == "ABORTED":
         stop = _error(error or "ExecutionAborted", cause or "the execution was stopped")
@@ -276,6 +365,17 @@ def execution_outcome(execution: dict[str, Any]) -> ExecutionOutcome | None:
             RunStatus.SUCCEEDED, outputs=outputs if isinstance(outputs, dict) else None
         )
     return None
+
+
+def run_context(run: RunRecord) -> dict[str, Any]:
+    """The execution's `$run` (docs/internals.md)."""
+    return {
+        "run_id": run.run_id,
+        "tenant_id": run.tenant_id,
+        "workflow_id": run.workflow_id,
+        "workflow_version": run.workflow_version,
+        "user": run.user,
+    }
 
 
 def _error(error: str, cause: str) -> dict[str, Any]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from signoff.store.runs import RunRepository, RunStatus
+from signoff.store.runs import RunRepository, RunStatus, RunUsage
 
 
 class SettledRunContext(BaseModel):
@@ -19,6 +20,24 @@ class SettledRunContext(BaseModel):
     tenant_id: str
 
 
+class UsageTotals(BaseModel):
+    """`$usage` of the state machine: tokens and price summed over the run's model calls."""
+
+    model_config = ConfigDict(extra="allow")
+
+    total_tokens: int | float | None = 0
+    total_price: float | str | None = 0
+    currency: str | None = None
+
+    def run_usage(self) -> RunUsage:
+        price = Decimal(str(self.total_price or 0))
+        return RunUsage(
+            total_tokens=int(self.total_tokens or 0),
+            total_price=format(price.normalize(), "f") if price else "0",
+            currency=self.currency,
+        )
+
+
 class SettleEvent(BaseModel):
     """The settle function's input, as the compiled state machine sends it."""
 
@@ -26,6 +45,9 @@ class SettleEvent(BaseModel):
     status: Literal["succeeded", "partial-succeeded", "failed", "stopped"]
     outputs: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
+    # Nodes whose error strategy handled a failure, and the model usage summed over the run.
+    exceptions: int = 0
+    usage: UsageTotals | None = None
 
 
 class RunSettler:
@@ -38,12 +60,17 @@ class RunSettler:
         Answers `{"run_id", "status"}` with the status the run ends up with.
         """
         settle = SettleEvent.model_validate(event)
+        status = RunStatus(settle.status)
+        # A run whose nodes failed but were handled by their error strategy still finished.
+        if status is RunStatus.SUCCEEDED and settle.exceptions > 0:
+            status = RunStatus.PARTIAL_SUCCEEDED
         record = self._runs.settle(
             settle.run.tenant_id,
             settle.run.run_id,
-            RunStatus(settle.status),
+            status,
             outputs=settle.outputs,
             error=run_error(settle.error) if settle.error else None,
+            **({"usage": settle.usage.run_usage()} if settle.usage is not None else {}),
         )
         return {"run_id": record.run_id, "status": record.status.value}
 

@@ -4,23 +4,33 @@ What is enforced, by whom:
 - the child interpreter starts isolated (`-I -S`: no user or site packages, PYTHON* variables
   ignored) with an empty environment, so the parent's variables (AWS credentials, settings) are
   not in its os.environ;
+- this parent makes itself non-dumpable (prctl PR_SET_DUMPABLE 0) before its first child: a
+  process of the same user without privileges can then not read its /proc entries (environ,
+  memory), which would otherwise hold the credentials the child's empty environment hides;
 - its working directory is a fresh temporary directory, removed afterwards;
-- it sets its own rlimits before the code runs: CPU seconds, address space, file size, open
-  files, no core files, and no new processes or threads (RLIMIT_NPROC=0, which the kernel does not
-  enforce for root);
+- the child confines itself before the code runs (_child.confine), each layer where the kernel
+  allows it: new user and network namespaces (no network; no capability over the host even when
+  started as root), Landlock (writes only beneath its working directory; reads only beneath the
+  Python installation and /usr, /lib, /bin: no /proc, /etc, /home or /root), and a seccomp filter
+  (no socket but AF_UNIX, so neither the AWS endpoint nor the instance metadata address is
+  reachable; no io_uring; no new process or thread);
+- it sets its own rlimits: CPU seconds, address space, file size, open files, no core files, no
+  new processes (RLIMIT_NPROC, which the kernel does not enforce for root: seccomp does);
 - this parent enforces the wall clock (the whole process group is killed), caps the result size
   and tells a timeout, CPU exhaustion, memory exhaustion, an exception and a broken contract apart.
 
-What is not: the child can read any file its user can read and write wherever that user may
-(outside its working directory too), open network connections, and, being the same user, read the
-parent's /proc entries (including its environment). In Lambda the sandbox function's role grants
-no AWS action, so credentials found there are worth nothing; network and file-system isolation
-would need namespaces, seccomp or a VPC without egress, which this module does not provide.
+Where the kernel refuses those layers (AWS Lambda is reported to refuse prctl calls such as
+PR_SET_NO_NEW_PRIVS, which Landlock and seccomp need, and user namespaces; not verifiable here),
+what holds is: the empty environment, the non-dumpable parent
+where prctl is allowed, Lambda's read-only file system outside /tmp, and the sandbox function's
+role, which grants no AWS action, so credentials found there are worth nothing. Network isolation
+there needs the sandbox function in a VPC without egress (see the README's security section).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import signal
@@ -52,6 +62,7 @@ class _Exit:
 
 def run_python(code: str, inputs: Mapping[str, Any], limits: SandboxLimits) -> SandboxResult:
     """Run `code`'s main(**inputs) in a limited child process; the code's faults never raise."""
+    protect_parent()
     with tempfile.TemporaryDirectory(prefix="signoff-sandbox-") as scratch:
         root = Path(scratch)
         workdir = root / "work"
@@ -80,6 +91,22 @@ def run_python(code: str, inputs: Mapping[str, Any], limits: SandboxLimits) -> S
             )
             exit_ = _wait(process, limits.wall_seconds)
         return _classify(exit_, result_path, stderr_path, limits)
+
+
+_PR_SET_DUMPABLE = 4
+_PR_GET_DUMPABLE = 3
+
+
+def protect_parent() -> bool:
+    """Make this process non-dumpable (its /proc entries unreadable to an unprivileged process of
+    the same user); True when it is. Harmless to call again."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_GET_DUMPABLE, 0, 0, 0, 0) == 0:
+            return True
+        return libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
 
 
 def _child_limits(limits: SandboxLimits) -> dict[str, int]:

@@ -24,6 +24,8 @@ class SandboxErrorType(StrEnum):
     CONTRACT_ERROR = "CodeContractError"
     """The code broke the contract: no main(), main() not taking the inputs or not returning a
     JSON object, a result above the size limit, an unsupported language."""
+    RUNTIME_UNAVAILABLE = "CodeRuntimeUnavailable"
+    """The language's sandbox is not available (no javascript sandbox function configured)."""
 
 
 class SandboxError(BaseModel):

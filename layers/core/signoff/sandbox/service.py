@@ -1,4 +1,7 @@
-"""The sandbox function's one use case: run a code node's source in the language it names."""
+"""The sandbox function's one use case: run a python3 code node's source.
+
+javascript has its own function (functions/sandbox_js, Node.js) with the same event and answer.
+"""
 
 from __future__ import annotations
 
@@ -24,10 +27,11 @@ class SandboxRequest(BaseModel):
 
 
 def run_code(request: SandboxRequest, limits: SandboxLimits) -> SandboxResult:
-    if request.language != "python3":
-        supported = ", ".join(SUPPORTED_LANGUAGES)
-        return SandboxResult.failure(
-            SandboxErrorType.CONTRACT_ERROR,
-            f"code language {request.language!r} is not supported (supported: {supported})",
-        )
-    return run_python(request.code, request.inputs, limits)
+    """Run the request's code in a limited child process."""
+    if request.language == "python3":
+        return run_python(request.code, request.inputs, limits)
+    supported = ", ".join(SUPPORTED_LANGUAGES)
+    return SandboxResult.failure(
+        SandboxErrorType.CONTRACT_ERROR,
+        f"code language {request.language!r} is not supported (supported: {supported})",
+    )

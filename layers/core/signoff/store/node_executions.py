@@ -21,12 +21,18 @@ from signoff.store import dump_json, from_item, is_condition_failure, to_item, t
 _JSON_FIELDS = ("inputs", "outputs", "error")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
+# Single-node (debug) runs of a workflow's node, newest first (template.yaml: a sparse index; only
+# a debug run's records carry `debug_node`).
+BY_DEBUG_NODE_INDEX = "by_debug_node"
 
 
 class NodeExecutionStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    # Failed, and the node's error strategy (default-value, fail-branch) handled it: the
+    # execution has both its error and the outputs the strategy gave it; the run goes on.
+    EXCEPTION = "exception"
 
 
 class NodeFailure(BaseModel):
@@ -92,6 +98,14 @@ class NodeExecution(BaseModel):
     def failed(self, error: NodeFailure, finished_at: datetime) -> NodeExecution:
         return self._finished(NodeExecutionStatus.FAILED, finished_at, error=error)
 
+    def excepted(
+        self, error: NodeFailure, outputs: dict[str, Any], finished_at: datetime
+    ) -> NodeExecution:
+        """Failed with `error`, handled by the error strategy, which reported `outputs`."""
+        return self._finished(
+            NodeExecutionStatus.EXCEPTION, finished_at, outputs=outputs, error=error
+        )
+
     def _finished(
         self,
         status: NodeExecutionStatus,
@@ -124,6 +138,10 @@ def node_execution_id(started_at: datetime, node_id: str, attempt: int) -> str:
         raise ValueError("times are stored from aware datetimes")
     started_ms = (started_at - _EPOCH) // _MILLISECOND
     return f"{started_ms:013d}#{node_id}#{attempt:03d}"
+
+
+def debug_node_key(tenant_id: str, workflow_id: str, node_id: str) -> str:
+    return f"{tenant_id}#{workflow_id}#{node_id}"
 
 
 def format_time(moment: datetime) -> str:
@@ -225,6 +243,43 @@ class DynamoNodeExecutionRepository:
         )
         return [_execution(item) for page in pages for item in page.get("Items", [])]
 
+    def mark_debug(self, execution: NodeExecution, workflow_id: str) -> None:
+        """List an execution of a single-node run with its workflow's node (by_debug_node)."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(execution.tenant_run_id, execution.node_execution_id),
+                UpdateExpression="SET debug_node = :key",
+                ConditionExpression="attribute_exists(node_execution_id)",
+                ExpressionAttributeValues={
+                    ":key": to_value(
+                        debug_node_key(execution.tenant_id, workflow_id, execution.node_id)
+                    )
+                },
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise NotFound(
+                    f"node execution {execution.node_execution_id} was never started"
+                ) from error
+            raise
+
+    def list_debug(
+        self, tenant_id: str, workflow_id: str, node_id: str, *, limit: int = 50
+    ) -> list[NodeExecution]:
+        """The newest executions of single-node runs of a workflow's node."""
+        response = self._client.query(
+            TableName=self._table,
+            IndexName=BY_DEBUG_NODE_INDEX,
+            KeyConditionExpression="debug_node = :key",
+            ExpressionAttributeValues={
+                ":key": to_value(debug_node_key(tenant_id, workflow_id, node_id))
+            },
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [_execution(item) for item in response.get("Items", [])]
+
     @staticmethod
     def _key(partition: str, sort: str) -> dict[str, Any]:
         return {"tenant_run_id": to_value(partition), "node_execution_id": to_value(sort)}
@@ -233,4 +288,5 @@ class DynamoNodeExecutionRepository:
 def _execution(item: dict[str, Any]) -> NodeExecution:
     attributes = from_item(item, json_fields=_JSON_FIELDS)
     attributes.pop("tenant_run_id", None)
+    attributes.pop("debug_node", None)
     return NodeExecution.model_validate(attributes)

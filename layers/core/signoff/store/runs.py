@@ -1,22 +1,26 @@
 """The Runs table: one item per (tenant, run), moved through its statuses by conditional writes.
 
-pending -> running -> a terminal status. A terminal run is never reopened: every write that moves a
-run names the statuses it may move from, and DynamoDB refuses the rest.
+pending -> running (<-> paused while it waits on a person) -> a terminal status. A terminal run
+is never reopened: every write that moves a run names the statuses it may move from, and DynamoDB
+refuses the rest.
 """
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from typing import Any, Protocol
 
 import boto3
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from signoff.errors import Conflict, NotFound
 from signoff.store import dump_json, from_item, is_condition_failure, to_item, to_value, utc_now_iso
 
-_JSON_FIELDS = ("inputs", "outputs", "error")
+_JSON_FIELDS = ("inputs", "outputs", "error", "pending_patch")
+# The index listing a tenant's runs newest first (template.yaml, RunsTable).
+BY_CREATED_INDEX = "by_created"
 
 
 class RunStatus(StrEnum):
@@ -53,6 +57,47 @@ class RunRecord(BaseModel):
     created_at: str
     started_at: str | None = None
     finished_at: str | None = None
+    # Model usage summed over the run's nodes (prices from the deployment's configuration).
+    total_tokens: int = 0
+    total_price: str = "0"
+    currency: str | None = None
+    # Human in the loop: "step" runs pause after every node; a retry names the run it retries.
+    mode: str = "normal"
+    retry_of: str | None = None
+    # Variable edits made while paused (node id -> outputs), sent with the next decision; every
+    # edit is also kept in `variable_edits` ({node_id, outputs, by, at}). `patch_version` counts
+    # changes to the pending patch, so concurrent edits cannot overwrite each other.
+    pending_patch: dict[str, Any] | None = None
+    patch_version: int = 0
+    variable_edits: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class RunNotPaused(Conflict):
+    code = "run_not_paused"
+
+
+class PatchChanged(Conflict):
+    """The pending patch changed since it was read: read it again and reapply the edit."""
+
+    code = "patch_changed"
+
+
+_USAGE_UPDATE = ", total_tokens = :total_tokens, total_price = :total_price, currency = :currency"
+
+
+class RunUsage(BaseModel):
+    """A run's model usage totals, as the settle function receives them."""
+
+    total_tokens: int = 0
+    total_price: str = "0"
+    currency: str | None = None
+
+    def expression_values(self) -> dict[str, Any]:
+        return {
+            ":total_tokens": to_value(self.total_tokens),
+            ":total_price": to_value(self.total_price),
+            ":currency": to_value(self.currency),
+        }
 
 
 class RunRepository(Protocol):
@@ -67,11 +112,35 @@ class RunRepository(Protocol):
         status: RunStatus,
         outputs: dict[str, Any] | None = None,
         error: dict[str, Any] | None = None,
+        usage: RunUsage | None = None,
     ) -> RunRecord: ...
 
     def get(self, tenant_id: str, run_id: str) -> RunRecord: ...
 
     def list(self, tenant_id: str) -> list[RunRecord]: ...
+
+    def mark_paused(self, tenant_id: str, run_id: str) -> RunRecord: ...
+
+    def mark_resumed(self, tenant_id: str, run_id: str) -> RunRecord: ...
+
+    def stage_variable_patch(
+        self,
+        run: RunRecord,
+        pending_patch: dict[str, Any],
+        edits: list[dict[str, Any]],
+    ) -> RunRecord: ...
+
+    def clear_variable_patch(self, run: RunRecord) -> bool: ...
+
+    def page(
+        self,
+        tenant_id: str,
+        *,
+        offset: int,
+        limit: int,
+        workflow_id: str | None = None,
+        status: RunStatus | None = None,
+    ) -> tuple[list[RunRecord], bool]: ...
 
 
 class DynamoRunRepository:
@@ -131,9 +200,10 @@ class DynamoRunRepository:
         status: RunStatus,
         outputs: dict[str, Any] | None = None,
         error: dict[str, Any] | None = None,
+        usage: RunUsage | None = None,
     ) -> RunRecord:
-        """Bring a run to a terminal status once. Settling a terminal run changes nothing and
-        answers with the stored record."""
+        """Bring a run to a terminal status once (with its usage totals, when given). Settling a
+        terminal run changes nothing and answers with the stored record."""
         status = RunStatus(status)
         if not status.is_terminal:
             raise ValueError(f"{status} is not a terminal status")
@@ -147,6 +217,7 @@ class DynamoRunRepository:
                 Key=self._key(tenant_id, run_id),
                 UpdateExpression=(
                     "SET #status = :status, outputs = :outputs, #error = :error, finished_at = :now"
+                    + _USAGE_UPDATE * (usage is not None)
                 ),
                 ConditionExpression=f"#status IN ({', '.join(placeholders)})",
                 ExpressionAttributeNames={"#status": "status", "#error": "error"},
@@ -155,6 +226,7 @@ class DynamoRunRepository:
                     ":outputs": to_value(dump_json(outputs)),
                     ":error": to_value(dump_json(error)),
                     ":now": to_value(utc_now_iso()),
+                    **(usage.expression_values() if usage is not None else {}),
                     **placeholders,
                 },
                 ReturnValues="ALL_NEW",
@@ -187,6 +259,155 @@ class DynamoRunRepository:
             ExpressionAttributeValues={":tenant": to_value(tenant_id)},
         )
         return [_record(item) for page in pages for item in page.get("Items", [])]
+
+    def page(
+        self,
+        tenant_id: str,
+        *,
+        offset: int,
+        limit: int,
+        workflow_id: str | None = None,
+        status: RunStatus | None = None,
+    ) -> tuple[list[RunRecord], bool]:
+        """The tenant's runs newest first, filtered, from `offset`: up to `limit` of them, and
+        whether more follow. The filters are applied as DynamoDB reads the index, so a deep page
+        reads every run before it."""
+        filters: list[str] = []
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {":tenant": to_value(tenant_id)}
+        if workflow_id is not None:
+            filters.append("workflow_id = :workflow")
+            values[":workflow"] = to_value(workflow_id)
+        if status is not None:
+            filters.append("#status = :status")
+            names["#status"] = "status"
+            values[":status"] = to_value(RunStatus(status).value)
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": BY_CREATED_INDEX,
+            "KeyConditionExpression": "tenant_id = :tenant",
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+        }
+        if filters:
+            query["FilterExpression"] = " AND ".join(filters)
+        if names:
+            query["ExpressionAttributeNames"] = names
+        wanted = offset + limit + 1
+        matched: list[RunRecord] = []
+        for page in self._client.get_paginator("query").paginate(**query):
+            matched.extend(_record(item) for item in page.get("Items", []))
+            if len(matched) >= wanted:
+                break
+        return matched[offset : offset + limit], len(matched) > offset + limit
+
+    def mark_paused(self, tenant_id: str, run_id: str) -> RunRecord:
+        """A run waiting on a person: pending, running or paused -> paused. A terminal run keeps
+        its status (the answer says which)."""
+        return self._move_status(
+            tenant_id,
+            run_id,
+            RunStatus.PAUSED,
+            from_statuses=(RunStatus.PENDING, RunStatus.RUNNING, RunStatus.PAUSED),
+        )
+
+    def mark_resumed(self, tenant_id: str, run_id: str) -> RunRecord:
+        """paused -> running; any other status is left as it is."""
+        return self._move_status(
+            tenant_id, run_id, RunStatus.RUNNING, from_statuses=(RunStatus.PAUSED,)
+        )
+
+    def stage_variable_patch(
+        self,
+        run: RunRecord,
+        pending_patch: dict[str, Any],
+        edits: list[dict[str, Any]],
+    ) -> RunRecord:
+        """Replace the pending patch of a paused run read as `run`, and keep the edits.
+
+        RunNotPaused when the run is no longer paused; PatchChanged when the pending patch changed
+        since `run` was read (nothing is written then)."""
+        values: dict[str, Any] = {
+            ":paused": to_value(RunStatus.PAUSED.value),
+            ":patch": to_value(dump_json(pending_patch)),
+            ":seen": to_value(run.patch_version),
+            ":next": to_value(run.patch_version + 1),
+            ":edits": to_value([dump_json(edit) for edit in edits]),
+            ":none": to_value([]),
+        }
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=self._key(run.tenant_id, run.run_id),
+                UpdateExpression=(
+                    "SET pending_patch = :patch, patch_version = :next, "
+                    "variable_edits = list_append(if_not_exists(variable_edits, :none), :edits)"
+                ),
+                ConditionExpression=f"#status = :paused AND {_patch_version_is(run)}",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            stored = self._stored_after_refusal(error, run.run_id)
+            if stored.status is not RunStatus.PAUSED:
+                raise RunNotPaused(
+                    f"run {run.run_id} is {stored.status.value}: its variables change only "
+                    "while it is paused"
+                ) from error
+            raise PatchChanged(f"run {run.run_id}'s variables changed meanwhile") from error
+        return _record(response["Attributes"])
+
+    def clear_variable_patch(self, run: RunRecord) -> bool:
+        """Remove the pending patch read as `run`, once it was sent with a decision. An edit made
+        after that read stays for the next decision: then nothing is removed (False)."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(run.tenant_id, run.run_id),
+                UpdateExpression="REMOVE pending_patch SET patch_version = :next",
+                ConditionExpression=f"attribute_exists(run_id) AND {_patch_version_is(run)}",
+                ExpressionAttributeValues={
+                    ":seen": to_value(run.patch_version),
+                    ":next": to_value(run.patch_version + 1),
+                },
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def _move_status(
+        self,
+        tenant_id: str,
+        run_id: str,
+        status: RunStatus,
+        *,
+        from_statuses: tuple[RunStatus, ...],
+    ) -> RunRecord:
+        placeholders = {
+            f":from{index}": to_value(value.value) for index, value in enumerate(from_statuses)
+        }
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=self._key(tenant_id, run_id),
+                UpdateExpression="SET #status = :status",
+                ConditionExpression=f"#status IN ({', '.join(placeholders)})",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":status": to_value(status.value), **placeholders},
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            return self._stored_after_refusal(error, run_id)
+        return _record(response["Attributes"])
 
     def _record_execution_arn(self, tenant_id: str, run_id: str, execution_arn: str) -> RunRecord:
         try:
@@ -224,5 +445,18 @@ class DynamoRunRepository:
         return {"tenant_id": to_value(tenant_id), "run_id": to_value(run_id)}
 
 
+def _patch_version_is(run: RunRecord) -> str:
+    """The condition that the pending patch is still the one `run` was read with (`:seen`)."""
+    if run.patch_version == 0:
+        return "(attribute_not_exists(patch_version) OR patch_version = :seen)"
+    return "patch_version = :seen"
+
+
 def _record(item: dict[str, Any]) -> RunRecord:
-    return RunRecord.model_validate(from_item(item, json_fields=_JSON_FIELDS))
+    attributes = from_item(item, json_fields=_JSON_FIELDS)
+    # Each variable edit is stored as one JSON string in a list (appended atomically).
+    attributes["variable_edits"] = [
+        json.loads(edit) if isinstance(edit, str) else edit
+        for edit in attributes.get("variable_edits") or []
+    ]
+    return RunRecord.model_validate(attributes)

@@ -12,6 +12,8 @@ from signoff.errors import Conflict, NotFound
 from signoff.store import from_item, is_condition_failure, to_item, to_value
 
 _JSON_FIELDS = ("graph",)
+# The state machine variants a workflow may have besides its own (see WorkflowRecord).
+VARIANTS = ("step", "resume")
 
 
 class WorkflowRecord(BaseModel):
@@ -24,6 +26,12 @@ class WorkflowRecord(BaseModel):
     state_machine_arn: str
     created_at: str
     updated_at: str
+    # State machine variants for human in the loop (signoff/reviews/variants.py), created when
+    # first needed, each with the workflow version it was compiled from.
+    step_state_machine_arn: str | None = None
+    step_state_machine_version: int | None = None
+    resume_state_machine_arn: str | None = None
+    resume_state_machine_version: int | None = None
 
 
 class WorkflowRepository(Protocol):
@@ -36,6 +44,10 @@ class WorkflowRepository(Protocol):
     def list(self, tenant_id: str) -> list[WorkflowRecord]: ...
 
     def update(self, record: WorkflowRecord, *, expected_version: int) -> WorkflowRecord: ...
+
+    def set_variant_state_machine(
+        self, record: WorkflowRecord, variant: str, arn: str
+    ) -> WorkflowRecord: ...
 
 
 class DynamoWorkflowRepository:
@@ -100,6 +112,43 @@ class DynamoWorkflowRepository:
                 f"workflow {record.workflow_id} changed since version {expected_version}"
             ) from error
         return updated
+
+    def set_variant_state_machine(
+        self, record: WorkflowRecord, variant: str, arn: str
+    ) -> WorkflowRecord:
+        """Store a variant's state machine as compiled from `record`'s version; Conflict when
+        the workflow has moved to another version meanwhile."""
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown state machine variant {variant!r}")
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key={
+                    "tenant_id": to_value(record.tenant_id),
+                    "workflow_id": to_value(record.workflow_id),
+                },
+                UpdateExpression="SET #arn = :arn, #version = :version",
+                ConditionExpression="attribute_exists(workflow_id) AND version = :version",
+                ExpressionAttributeNames={
+                    "#arn": f"{variant}_state_machine_arn",
+                    "#version": f"{variant}_state_machine_version",
+                },
+                ExpressionAttributeValues={
+                    ":arn": to_value(arn),
+                    ":version": to_value(record.version),
+                },
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            if "Item" not in error.response:
+                raise NotFound(f"workflow {record.workflow_id} not found") from error
+            raise Conflict(
+                f"workflow {record.workflow_id} changed since version {record.version}"
+            ) from error
+        return _record(response["Attributes"])
 
 
 def _record(item: dict[str, Any]) -> WorkflowRecord:

@@ -57,7 +57,8 @@ class WorkflowService:
                 "or digit",
                 field="id",
             )
-        workflow = parse_workflow(graph_document)
+        # A tool node must name a tool this deployment registers (SIGNOFF_TOOLS).
+        workflow = parse_workflow(graph_document, tools=set(self._settings.tools))
         if self._workflows.find(tenant_id, workflow_id) is not None:
             raise Conflict(f"workflow {workflow_id} already exists")
 
@@ -66,6 +67,12 @@ class WorkflowService:
             CompileTarget(
                 node_function_arn=self._settings.require("node_function_arn"),
                 settle_function_arn=self._settings.require("settle_function_arn"),
+                # Only a workflow that waits on a person needs the review function.
+                review_function_arn=(
+                    self._settings.require("review_function_arn")
+                    if any(node.reviewed for node in workflow.nodes)
+                    else self._settings.review_function_arn
+                ),
             ),
         )
         state_machine_arn = self._create_state_machine(tenant_id, workflow_id, definition)

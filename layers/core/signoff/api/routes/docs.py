@@ -38,6 +38,25 @@ _ERROR_RESPONSE = {
     "description": "Invalid request: the field is named in the body",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
 }
+_COMMON_ERRORS = {
+    "400": "Invalid request: the field is named in the body",
+    "401": "No valid API key or token",
+    "403": "This key or token may not use this route",
+    "404": "No such resource (in this tenant)",
+    "413": "The request body is too large",
+    "415": "The request body is not JSON",
+    "429": "Too many requests: retry after the Retry-After header's seconds",
+    "500": "Internal error (no details are given)",
+}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+
+
 _POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 
 
@@ -80,10 +99,16 @@ def openapi_document(app: APIGatewayRestResolver) -> dict[str, Any]:
     for path, operations in document.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
-            if responses.pop("422", None) is not None:
+            validation = responses.get("422")
+            if validation is not None and "HTTPValidationError" in json.dumps(validation):
+                del responses["422"]
                 responses.setdefault("400", _ERROR_RESPONSE)
             if path in PUBLIC_PATHS:
                 operation["security"] = []
+            else:
+                # What the gate, the authorizer and the exception mapping may answer anywhere.
+                for status, description in _COMMON_ERRORS.items():
+                    responses.setdefault(status, _error(description))
     schemas = document.get("components", {}).get("schemas", {})
     for name in _POWERTOOLS_ERROR_SCHEMAS:
         schemas.pop(name, None)

@@ -7,8 +7,10 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 
+from signoff.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from signoff.api.idempotency import IdempotentRequests, StoredResponse
 from signoff.api.models import (
     ErrorBody,
     NodeExecutionList,
@@ -21,13 +23,21 @@ from signoff.api.models import (
     StartRunRequest,
 )
 from signoff.api.principal import CurrentPrincipal
+from signoff.api.review_models import ReviewView
+from signoff.reviews.history import HistoryEntry, RunHistory
 from signoff.runs.service import RunService, RunSnapshot
+from signoff.store.runs import RunStatus
 
 _ERROR = {"application/json": {"model": ErrorBody}}
 
 
-def runs_router(runs: RunService) -> Router:
+def runs_router(
+    runs: RunService,
+    idempotency: IdempotentRequests | None = None,
+    history: RunHistory | None = None,
+) -> Router:
     router = Router()
+    requests_once = idempotency or IdempotentRequests(None)
 
     @router.post(
         "/workflows/<workflow_id>/runs",
@@ -46,28 +56,66 @@ def runs_router(runs: RunService) -> Router:
             },
             400: {"description": "Invalid inputs", "content": _ERROR},
             404: {"description": "No such workflow", "content": _ERROR},
+            409: {
+                "description": "The Idempotency-Key's first request is running",
+                "content": _ERROR,
+            },
+            422: {
+                "description": "The Idempotency-Key was used for another request",
+                "content": _ERROR,
+            },
         },
     )
     def start_run(
         principal: CurrentPrincipal,
         workflow_id: Annotated[str, Path()],
         request: Annotated[StartRunRequest, Body(embed=False)],
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                alias=IDEMPOTENCY_HEADER,
+                description="Send the same key again (with the same body) to get the first "
+                "answer instead of a second run; remembered 24 hours.",
+            ),
+        ] = None,
     ) -> Response[RunView | RunAccepted]:
-        started = runs.start(
-            principal.tenant_id,
-            workflow_id,
-            request.inputs,
-            user=request.user,
-            response_mode=request.response_mode,
+        def start() -> StoredResponse:
+            started = runs.start(
+                principal.tenant_id,
+                workflow_id,
+                request.inputs,
+                user=request.user,
+                response_mode=request.response_mode,
+                mode=request.mode,
+            )
+            if started.snapshot is not None:
+                return StoredResponse(
+                    HTTPStatus.OK, run_view(started.snapshot).model_dump(mode="json")
+                )
+            accepted = RunAccepted(run_id=started.run.run_id, status=started.run.status.value)
+            return StoredResponse(HTTPStatus.ACCEPTED, accepted.model_dump(mode="json"))
+
+        answer = requests_once.run(
+            tenant_id=principal.tenant_id,
+            operation="POST /workflows/{workflow_id}/runs",
+            key=idempotency_key,
+            request={"workflow_id": workflow_id, "body": request.model_dump(mode="json")},
+            action=start,
+            lambda_context=router.lambda_context,
         )
-        if started.snapshot is not None:
-            return _json(HTTPStatus.OK, run_view(started.snapshot))
-        accepted = RunAccepted(run_id=started.run.run_id, status=started.run.status.value)
-        return _json(HTTPStatus.ACCEPTED, accepted)
+        return replay(answer)
 
     @router.get("/runs", summary="List the tenant's runs, newest first", tags=["runs"])
-    def list_runs(principal: CurrentPrincipal) -> RunList:
-        records = runs.list(principal.tenant_id)
+    def list_runs(
+        principal: CurrentPrincipal,
+        workflow_id: Annotated[str | None, Query(description="Only this workflow's runs")] = None,
+        status: Annotated[RunStatus | None, Query(description="Only runs in this status")] = None,
+        page: Annotated[int, Query(ge=1, description="The page, from 1")] = 1,
+        limit: Annotated[int, Query(ge=1, le=100, description="Runs per page")] = 20,
+    ) -> RunList:
+        records, has_more = runs.page(
+            principal.tenant_id, page=page, limit=limit, workflow_id=workflow_id, status=status
+        )
         return RunList(
             data=[
                 RunSummary(
@@ -77,9 +125,14 @@ def runs_router(runs: RunService) -> Router:
                     status=record.status.value,
                     created_at=record.created_at,
                     finished_at=record.finished_at,
+                    mode=record.mode,
+                    retry_of=record.retry_of,
                 )
                 for record in records
-            ]
+            ],
+            page=page,
+            limit=limit,
+            has_more=has_more,
         )
 
     @router.get(
@@ -96,7 +149,8 @@ def runs_router(runs: RunService) -> Router:
 
     @router.get(
         "/runs/<run_id>/nodes",
-        summary="Every node execution of a run, in the order they started",
+        summary="Every node execution of a run (every attempt, every review round), in the "
+        "order they started",
         tags=["runs"],
         responses={
             200: {"description": "The node executions"},
@@ -106,6 +160,9 @@ def runs_router(runs: RunService) -> Router:
     def list_run_nodes(
         principal: CurrentPrincipal, run_id: Annotated[str, Path()]
     ) -> NodeExecutionList:
+        if history is not None:
+            entries = history.list(principal.tenant_id, run_id)
+            return NodeExecutionList(data=[_history_view(entry) for entry in entries])
         executions = runs.list_nodes(principal.tenant_id, run_id)
         return NodeExecutionList(data=[_node_view(execution) for execution in executions])
 
@@ -129,10 +186,35 @@ def run_view(snapshot: RunSnapshot) -> RunView:
         finished_at=run.finished_at,
         execution_arn=run.execution_arn,
         current_nodes=[_node_view(execution) for execution in snapshot.current_nodes],
+        mode=run.mode,
+        retry_of=run.retry_of,
+        total_tokens=run.total_tokens,
+        total_price=run.total_price,
+        currency=run.currency,
         progress=RunProgress(
             finished_nodes=snapshot.progress.finished_nodes,
             total_nodes=snapshot.progress.total_nodes,
         ),
+    )
+
+
+def _history_view(entry: HistoryEntry) -> NodeExecutionView:
+    review = entry.review
+    return NodeExecutionView(
+        node_execution_id=entry.node_execution_id,
+        node_id=entry.node_id,
+        node_type=entry.node_type,
+        title=entry.title,
+        attempt=entry.attempt,
+        status=entry.status,
+        inputs=entry.inputs,
+        outputs=entry.outputs,
+        error=entry.error,
+        started_at=entry.started_at,
+        finished_at=entry.finished_at,
+        elapsed_ms=entry.elapsed_ms,
+        round=entry.round,
+        review=ReviewView.of(review) if review is not None else None,
     )
 
 
@@ -145,4 +227,14 @@ def _json(status: HTTPStatus, body: RunView | RunAccepted) -> Response:
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body=body.model_dump(mode="json"),
+    )
+
+
+def replay(answer: StoredResponse) -> Response:
+    """A stored answer as the response; a replayed one says so in Idempotent-Replayed."""
+    return Response(
+        status_code=answer.status,
+        content_type=content_types.APPLICATION_JSON,
+        body=answer.body,
+        headers={"Idempotent-Replayed": "true"} if answer.replayed else None,
     )

@@ -10,19 +10,20 @@ from __future__ import annotations
 from typing import Any
 
 from signoff.compiler import jsonata
+from signoff.compiler.lowering.common import Context
 from signoff.compiler.lowering.operators import case_expression
 from signoff.compiler.plan import Step
+from signoff.compiler.variables import handle_name
 from signoff.graph.model import ELSE_HANDLE, IfElseNode
-from signoff.graph.validation import variable_name
 
 
-def lower_if_else(step: Step, next_state: str) -> dict[str, dict[str, Any]]:
+def lower_if_else(step: Step, ctx: Context, next_state: str) -> dict[str, dict[str, Any]]:
     node = step.node
     assert isinstance(node, IfElseNode)
-    handle = f"r_{variable_name(node.id)}"
+    handle = handle_name(node.id)
     rules = [
         {
-            "Condition": jsonata.template(case_expression(case)),
+            "Condition": jsonata.template(case_expression(case, ctx.variables)),
             "Assign": {handle: jsonata.plain(case.case_id)},
             "Next": next_state,
         }

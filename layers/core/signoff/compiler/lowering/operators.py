@@ -17,7 +17,10 @@ A Choice state cannot catch an error, so no test may raise one: where Dify would
 
 from __future__ import annotations
 
+from typing import Any
+
 from signoff.compiler.jsonata import literal, selector_value, text_value
+from signoff.compiler.variables import Variables
 from signoff.graph.model import Case, Condition
 
 _AS_BOOLEAN = '($e = true or $e = "true" or $e = 1 or $e = "1")'
@@ -71,22 +74,57 @@ _NUMERIC_TESTS: dict[str, str] = {
 OPERATORS = frozenset(_STRING_TESTS) | frozenset(_UNARY_TESTS) | frozenset(_NUMERIC_TESTS)
 
 
-def condition_expression(condition: Condition) -> str:
-    """One condition as a JSONata boolean expression."""
-    actual = selector_value(condition.variable_selector)
-    operator = condition.comparison_operator
+_LIST_TESTS: dict[str, str] = {
+    # A list-operator filter's extra tests (on each element, or an attribute of it).
+    "in": '$type($e) = "array" ? ($v in $e) : $v = $e',
+    "not in": '$type($e) = "array" ? $not($v in $e) : $v != $e',
+    "all of": (
+        '$type($v) = "array" and $type($e) = "array"'
+        " and $count($filter($e, function($x) { $not($x in $v) })) = 0"
+    ),
+    "exists": "$v != null",
+    "not exists": "$v = null",
+}
+FILTER_OPERATORS = OPERATORS | frozenset(_LIST_TESTS)
+
+
+def test_expression(actual: str, operator: str, expected: str) -> str:
+    """A test of an actual value (a JSONata expression) by a Dify operator against an expected
+    value (a JSONata expression; ignored by the unary operators)."""
     if operator in _UNARY_TESTS:
         return f"($v := {actual}; {_UNARY_TESTS[operator]})"
-    value = condition.value
-    expected = text_value(value) if isinstance(value, str) else literal(value)
+    if operator in ("exists", "not exists"):
+        return f"($v := {actual}; {_LIST_TESTS[operator]})"
     if operator in _NUMERIC_TESTS:
         test = _NUMERIC_TESTS[operator]
         return f"($v := {actual}; $e := {expected}; {_NUMBERS}{test})"
-    return f"($v := {actual}; $e := {expected}; {_STRING_TESTS[operator]})"
+    tests = _STRING_TESTS if operator in _STRING_TESTS else _LIST_TESTS
+    return f"($v := {actual}; $e := {expected}; {tests[operator]})"
 
 
-def case_expression(case: Case) -> str:
+def expected_value(value: Any, variables: Variables | None = None) -> str:
+    """A condition's value: text with references, or a literal."""
+    return text_value(value, variables) if isinstance(value, str) else literal(value)
+
+
+def condition_expression(condition: Condition, variables: Variables | None = None) -> str:
+    """One condition as a JSONata boolean expression."""
+    actual = selector_value(condition.variable_selector, variables)
+    expected = expected_value(condition.value, variables)
+    return test_expression(actual, condition.comparison_operator, expected)
+
+
+def conditions_expression(
+    conditions: list[Condition], logical_operator: str, variables: Variables | None = None
+) -> str:
+    """Conditions joined by `and` / `or`."""
+    return f" {logical_operator} ".join(
+        f"({condition_expression(condition, variables)})" for condition in conditions
+    )
+
+
+def case_expression(case: Case, variables: Variables | None = None) -> str:
     """A case: its conditions joined by its logical operator."""
     return f" {case.logical_operator} ".join(
-        condition_expression(condition) for condition in case.conditions
+        condition_expression(condition, variables) for condition in case.conditions
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from signoff.compiler import jsonata
 from signoff.compiler.lowering.common import (
     FAILED,
     SETTLE_FAILED,
@@ -14,13 +15,28 @@ from signoff.compiler.lowering.common import (
 from signoff.compiler.target import CompileTarget
 
 
-def lower_settle(target: CompileTarget) -> dict[str, dict[str, Any]]:
+def run_outputs(end_outputs: list[str]) -> str:
+    """The run's outputs: every end node reached (its outputs not null), merged in order."""
+    if not end_outputs:
+        return "{}"
+    reached = f'$filter([{", ".join(end_outputs)}], function($o) {{ $type($o) = "object" }})'
+    return f"$merge($append([{{}}], {reached}))"
+
+
+def lower_settle(target: CompileTarget, end_outputs: list[str]) -> dict[str, dict[str, Any]]:
+    outputs = jsonata.template(run_outputs(end_outputs))
     succeeded = invoke(
         target.settle_function_arn,
-        {"run": "{% $run %}", "status": "succeeded", "outputs": "{% $outputs %}"},
+        {
+            "run": "{% $run %}",
+            "status": "succeeded",
+            "outputs": outputs,
+            "exceptions": "{% $exceptions %}",
+            "usage": "{% $usage %}",
+        },
     )
     # The execution's output is the run's outputs, for whoever reads DescribeExecution.
-    succeeded["Output"] = "{% $outputs %}"
+    succeeded["Output"] = outputs
     succeeded["Next"] = SUCCEEDED
     failed = invoke(
         target.settle_function_arn,

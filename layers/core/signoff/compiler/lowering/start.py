@@ -1,20 +1,93 @@
-"""start -> the `Init` Pass: the run context, empty outputs, and every node's variables."""
+"""start -> the `Init` Pass: the run context, the counters, and the top level's variables.
+
+In the "resume" variant (a retry from a node), the execution input also carries `resume`:
+`{from_node_id, variables: {node id: outputs}, taken: {node id: handle}}`. Init then takes every
+given top-level node's outputs and handle, and a Choice jumps to the state that runs
+`from_node_id` (the node itself, or the Parallel, iteration or loop holding it).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from signoff.compiler.lowering.common import INIT
-from signoff.compiler.plan import Plan
-from signoff.graph.validation import variable_name
+from signoff.compiler import jsonata
+from signoff.compiler.lowering.common import EMPTY_USAGE, INIT
+from signoff.compiler.variables import AslScope, handle_name, outputs_name
+
+RESUME = "Resume at node"
+_RESUME_INPUT = "$states.input.resume"
 
 
-def lower_init(plan: Plan, next_state: str) -> dict[str, dict[str, Any]]:
-    assign: dict[str, Any] = {"run": "{% $states.input.run %}", "outputs": {}}
-    for step in plan.steps:
-        name = variable_name(step.node.id)
-        assign[f"n_{name}"] = "{% $states.input.inputs %}" if step.node is plan.start else None
-    for step in plan.steps:
-        if step.records_handle and step.node is not plan.start:
-            assign[f"r_{variable_name(step.node.id)}"] = None
+def lower_init(
+    scope: AslScope,
+    start_id: str,
+    next_state: str,
+    *,
+    resumable: dict[str, AslScope] | None = None,
+    branch_scopes: list[AslScope] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """`resumable`: in the resume variant, the node homes; Init then takes the given variables
+    of the nodes whose home is the top level or a branch of a top-level Parallel
+    (`branch_scopes`)."""
+    inputs = "$states.input.inputs"
+    if resumable is not None:
+        given = f"{_RESUME_INPUT}.variables.{jsonata.field_name(start_id)}"
+        inputs = f"$exists({given}) ? {given} : {inputs}"
+    assign: dict[str, Any] = {
+        "run": "{% $states.input.run %}",
+        "exceptions": 0,
+        "usage": dict(EMPTY_USAGE),
+        outputs_name(start_id): jsonata.template(inputs),
+    }
+    assign.update(scope.declared)
+    if resumable is None:
+        return {INIT: {"Type": "Pass", "Assign": assign, "Next": next_state}}
+    for node_id, home in resumable.items():
+        if home is scope and node_id != start_id:
+            for name, value in _given(node_id).items():
+                if name in scope.declared:
+                    assign[name] = jsonata.template(value)
+    # What the top level reads of a Parallel's branches, `$p_<first node>`, made of the given
+    # variables (a Parallel the resumed run goes through assigns it again).
+    branches: dict[str, list[str]] = {}
+    for branch in branch_scopes or []:
+        if branch.parent is not scope or branch.parallel_variable is None:
+            continue
+        fields = {
+            name: value
+            for node_id, home in resumable.items()
+            if home is branch
+            for name, value in _given(node_id).items()
+            if name in branch.exports
+        }
+        exported = ", ".join(f"{jsonata.literal(name)}: {value}" for name, value in fields.items())
+        branches.setdefault(branch.parallel_variable, []).append("{" + exported + "}")
+    for variable, objects in branches.items():
+        assign[variable] = jsonata.template("[" + ", ".join(objects) + "]")
     return {INIT: {"Type": "Pass", "Assign": assign, "Next": next_state}}
+
+
+def _given(node_id: str) -> dict[str, str]:
+    """A node's variables as the resume input gives them (null when it does not)."""
+    found = {}
+    for name, part in ((outputs_name(node_id), "variables"), (handle_name(node_id), "taken")):
+        value = f"{_RESUME_INPUT}.{part}.{jsonata.field_name(node_id)}"
+        found[name] = f"($exists({value}) ? {value} : null)"
+    return found
+
+
+def lower_resume_dispatch(entries: list[tuple[list[str], str]], first: str) -> dict[str, Any]:
+    """The Choice after Init jumping to the state that runs the node to resume from.
+    `entries`: (the node ids a state runs, that state)."""
+    choices = [
+        {
+            "Condition": jsonata.template(
+                f"{_RESUME_INPUT}.from_node_id in {jsonata.literal(node_ids)}"
+            ),
+            "Next": state,
+        }
+        for node_ids, state in entries
+    ]
+    if not choices:
+        return {RESUME: {"Type": "Pass", "Next": first}}
+    return {RESUME: {"Type": "Choice", "Choices": choices, "Default": first}}

@@ -1,7 +1,11 @@
-"""code and template-transform -> a Task invoking the node function, which runs the node.
+"""Work nodes (code, template-transform, llm, http-request, tool, ...) -> a Task invoking the
+node function, which runs the node.
 
 The Task hands the node function the node's own configuration and only the variables its
-selectors name; the function answers `{"outputs": {...}}`, kept in `$n_<node>`.
+selectors name; the function answers `{outputs, status, handle, usage}`. The Task keeps
+`outputs` in `$n_<node>`, the handle taken in `$r_<node>` (when something asks), counts a
+handled exception (`status` exception) and adds up model usage in its scope's accumulators.
+Retries and error strategies happen inside the function; a failure it raises fails the node.
 """
 
 from __future__ import annotations
@@ -9,15 +13,48 @@ from __future__ import annotations
 from typing import Any
 
 from signoff.compiler import jsonata
-from signoff.compiler.lowering.common import catch_node_failure, invoke
+from signoff.compiler.lowering.common import Context, invoke
 from signoff.compiler.plan import Step
-from signoff.compiler.target import CompileTarget
-from signoff.graph.model import SOURCE_HANDLE
-from signoff.graph.selectors import referenced_node_ids
-from signoff.graph.validation import variable_name
+from signoff.compiler.variables import handle_name, outputs_name
+from signoff.graph.model import (
+    ITERATION_INDEX,
+    ITERATION_ITEM,
+    SOURCE_HANDLE,
+    LlmNode,
+    Node,
+    ParameterExtractorNode,
+    QuestionClassifierNode,
+)
+from signoff.graph.selectors import find_references, is_sys
+
+# Nodes whose model calls report token usage.
+USAGE_NODES = (LlmNode, QuestionClassifierNode, ParameterExtractorNode)
 
 
-def lower_work(step: Step, target: CompileTarget, next_state: str) -> dict[str, dict[str, Any]]:
+def payload_variables(node: Node, ctx: Context) -> dict[str, str]:
+    """node id -> the variable holding what the node's selectors read from it: a node's
+    outputs, or inside an iteration its current `{item, index}`."""
+    named = list(node.selectors())
+    named += [
+        ref.selector for text in node.texts() for ref in find_references(text) if ref.is_well_formed
+    ]
+    found: dict[str, str] = {}
+    for selector in named:
+        if is_sys(selector) or selector[0] in found:
+            continue
+        head = selector[0]
+        item = ctx.variables.iterations and head in ctx.variables.iterations
+        if item and selector[1] in (ITERATION_ITEM, ITERATION_INDEX):
+            found[head] = jsonata.template(ctx.variables.item(head))
+        else:
+            found[head] = jsonata.template(ctx.variables.outputs(head))
+    return found
+
+
+def lower_work(
+    step: Step, ctx: Context, next_state: str, *, extra: dict[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The node's Task; `extra`: more fields of the node function's event."""
     node = step.node
     payload = {
         "run": "{% $run %}",
@@ -27,18 +64,27 @@ def lower_work(step: Step, target: CompileTarget, next_state: str) -> dict[str, 
             "title": jsonata.plain(node.title),
             "config": jsonata.plain(node.config()),
         },
-        "variables": {
-            source_id: jsonata.template(jsonata.node_outputs(source_id))
-            for source_id in referenced_node_ids(node.selectors(), node.texts())
-        },
+        "variables": payload_variables(node, ctx),
         "attempt": "{% $states.context.State.RetryCount + 1 %}",
+        **(extra or {}),
     }
-    state = invoke(target.node_function_arn, payload)
-    assign: dict[str, Any] = {f"n_{variable_name(node.id)}": "{% $states.result.Payload.outputs %}"}
+    inline = ctx.plan.inline_reads.get(node.id)
+    if inline:
+        # Native states compute on these outputs: they stay values, never references.
+        payload["keep_inline"] = sorted(inline)
+    state = invoke(ctx.target.node_function_arn, payload)
+    assign: dict[str, Any] = {outputs_name(node.id): "{% $states.result.Payload.outputs %}"}
     if step.records_handle:
-        assign[f"r_{variable_name(node.id)}"] = SOURCE_HANDLE
+        dynamic = node.handles != [SOURCE_HANDLE]
+        assign[handle_name(node.id)] = (
+            "{% $states.result.Payload.handle %}" if dynamic else SOURCE_HANDLE
+        )
+    if node.error_strategy is not None:
+        assign.update(ctx.count_exception("$states.result.Payload.status"))
+    if isinstance(node, USAGE_NODES):
+        assign.update(ctx.add_usage("$states.result.Payload.usage"))
     state["Output"] = "{% $states.result.Payload %}"
     state["Assign"] = assign
-    state["Catch"] = [catch_node_failure(node.id)]
+    state["Catch"] = [ctx.catch_node(node.id)]
     state["Next"] = next_state
     return {step.state_name: state}

@@ -1,0 +1,159 @@
+"""Request and response bodies of the human-in-the-loop routes (reviews, variables, cancel,
+retry, single-node runs): part of what /openapi.json describes."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from signoff.reviews.debug import DebugRun
+from signoff.store.reviews import ReviewRecord
+
+
+class ReviewView(BaseModel):
+    """A wait of a run on a person. The task token it holds is never shown."""
+
+    review_id: str
+    run_id: str
+    node_id: str
+    node_type: str
+    node_title: str
+    round: int = Field(description="1 for the first review of the node's output, +1 per revise.")
+    kind: Literal["review", "step", "human-input"]
+    status: Literal[
+        "pending",
+        "approved",
+        "revised",
+        "edited",
+        "submitted",
+        "timed_out",
+        "cancelled",
+        "expired",
+    ]
+    outputs: dict[str, Any] | None = Field(description="The node's outputs, as shown for review.")
+    settings: dict[str, Any] = Field(
+        description="The node's review settings, or the human-input form."
+    )
+    decision: Literal["approve", "revise", "edit", "submit"] | None = None
+    feedback: str | None = None
+    edited_outputs: dict[str, Any] | None = None
+    action_id: str | None = None
+    inputs: dict[str, Any] | None = None
+    patch: dict[str, Any] | None = Field(
+        default=None, description="Variable edits sent to the run with this decision."
+    )
+    decided_by: str | None = Field(default=None, description="The API key id that decided.")
+    decided_at: str | None = None
+    created_at: str
+    expires_at: str | None = None
+
+    @classmethod
+    def of(cls, review: ReviewRecord) -> ReviewView:
+        return cls.model_validate(review.model_dump(mode="json", exclude={"task_token"}))
+
+
+class ReviewList(BaseModel):
+    data: list[ReviewView]
+
+
+class ReviewDecisionBody(BaseModel):
+    """approve | revise (+feedback) | edit (+outputs) | submit (+action_id, inputs); or the
+    seed's {satisfied, feedback}: satisfied is approve, not satisfied is revise."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["approve", "revise", "edit", "submit"] | None = None
+    satisfied: bool | None = None
+    feedback: str | None = Field(default=None, description="What should change (revise).")
+    outputs: dict[str, Any] | None = Field(default=None, description="The edited outputs (edit).")
+    action_id: str | None = Field(default=None, description="The user action (human-input).")
+    inputs: dict[str, Any] | None = Field(default=None, description="Form values (human-input).")
+
+
+class NodeConfirmationBody(BaseModel):
+    """The seed's confirmation: decide the pending review of a node of a run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str = Field(min_length=1)
+    node_id: str = Field(min_length=1)
+    satisfied: bool
+    feedback: str | None = None
+    workflow_id: str | None = Field(
+        default=None, description="Accepted for the seed's clients; the run names its workflow."
+    )
+
+
+class VariableEdit(BaseModel):
+    node_id: str
+    outputs: dict[str, Any]
+    by: str = Field(description="The API key id that made the edit.")
+    at: str
+
+
+class RunVariablesView(BaseModel):
+    run_id: str
+    status: str
+    variables: dict[str, dict[str, Any] | None] = Field(
+        description="Every node's latest outputs, with the pending edits applied."
+    )
+    pending_patch: dict[str, Any] = Field(
+        description="Edits not sent yet: they go with the next decision."
+    )
+    edits: list[VariableEdit] = Field(description="Every edit made, who made it and when.")
+
+
+class RetryBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    from_node_id: str = Field(min_length=1, description="The node the new run begins at.")
+    variables: dict[str, dict[str, Any]] | None = Field(
+        default=None,
+        description="Changes to the outputs of nodes before it: {node id: {name: value}}.",
+    )
+
+
+class RetryAccepted(BaseModel):
+    run_id: str
+    status: str
+    retry_of: str
+
+
+class NodeRunBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    inputs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The variable values the node reads: {node id: {name: value}} or "
+        '{"#node_id.name#": value}.',
+    )
+    user: str | None = Field(default=None, description="sys.user for this run.")
+
+
+class NodeRunError(BaseModel):
+    type: str
+    message: str
+
+
+class DebugRunView(BaseModel):
+    debug_run_id: str
+    workflow_id: str
+    node_id: str
+    node_type: str
+    status: str
+    inputs: dict[str, Any] | None = None
+    outputs: dict[str, Any] | None = None
+    error: NodeRunError | None = None
+    started_at: str
+    finished_at: str | None = None
+    elapsed_ms: int | None = None
+    attempts: int
+
+    @classmethod
+    def of(cls, run: DebugRun) -> DebugRunView:
+        return cls.model_validate(run.__dict__)
+
+
+class DebugRunList(BaseModel):
+    data: list[DebugRunView]

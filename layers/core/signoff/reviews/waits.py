@@ -1,0 +1,215 @@
+"""The review function's side of a wait (docs/internals.md, "Reviews").
+
+A compiled state machine waits on a person with a `lambda:invoke.waitForTaskToken` Task on the
+review function. Action "request" stores the review, pending with the task token, and pauses the
+run; the Task keeps waiting until the API sends the decision with that token. When the wait's
+TimeoutSeconds passes, the state machine's Catch invokes action "expire", which closes the review
+as timed out and lets the run go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools import Logger
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from signoff.errors import SignoffError
+from signoff.store.node_executions import format_time
+from signoff.store.reviews import (
+    ReviewClosed,
+    ReviewKind,
+    ReviewRecord,
+    ReviewRepository,
+    ReviewStatus,
+    new_review_id,
+)
+from signoff.store.runs import RunRepository
+
+logger = Logger(child=True)
+
+Clock = Callable[[], datetime]
+_TIMEOUT_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+class InvalidReviewEvent(SignoffError):
+    """The review function's event is malformed (a state machine compiled against another
+    contract); its class name is the error type Step Functions sees."""
+
+    status = 400
+    code = "invalid_review_event"
+
+
+class RunRef(BaseModel):
+    """The execution's `$run`; only the keys are needed here."""
+
+    model_config = ConfigDict(extra="allow")
+
+    run_id: str = Field(min_length=1)
+    tenant_id: str = Field(min_length=1)
+
+
+class NodeRef(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(min_length=1)
+    type: str = ""
+    title: str | None = None
+
+
+class ReviewRequest(BaseModel):
+    action: Literal["request"]
+    run: RunRef
+    kind: ReviewKind = ReviewKind.REVIEW
+    node: NodeRef
+    round: int = Field(default=1, ge=1)
+    outputs: dict[str, Any] | None = None
+    settings: dict[str, Any] | None = None
+    task_token: str = Field(min_length=1)
+
+
+class ReviewExpiry(BaseModel):
+    action: Literal["expire"]
+    run: RunRef
+    node: NodeRef
+    round: int = Field(default=1, ge=1)
+    kind: ReviewKind | None = None
+
+
+ReviewEvent = Annotated[ReviewRequest | ReviewExpiry, Field(discriminator="action")]
+_review_event = TypeAdapter(ReviewEvent)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def wait_timeout_seconds(settings: dict[str, Any]) -> float | None:
+    """How long a wait lasts, from its settings: `timeout` in seconds, or in `timeout_unit`
+    (second, minute, hour, day; Dify's human-input node counts in hours or days)."""
+    timeout = settings.get("timeout")
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        return None
+    unit = str(settings.get("timeout_unit") or "second").rstrip("s")
+    return float(timeout) * _TIMEOUT_UNITS.get(unit, 1)
+
+
+def resume_unless_waiting(
+    reviews: ReviewRepository, runs: RunRepository, tenant_id: str, run_id: str
+) -> None:
+    """paused -> running, unless another of the run's reviews is still pending (parallel
+    branches can wait at once). Called after a review left pending: the last one to leave sees
+    none pending, so a run never stays paused with nothing to wait on."""
+    if any(review.is_pending for review in reviews.list_for_run(tenant_id, run_id)):
+        return
+    runs.mark_resumed(tenant_id, run_id)
+
+
+class ReviewWaits:
+    """What the review function does."""
+
+    def __init__(
+        self, reviews: ReviewRepository, runs: RunRepository, *, clock: Clock = utc_now
+    ) -> None:
+        self._reviews = reviews
+        self._runs = runs
+        self._clock = clock
+
+    def handle(self, event: dict[str, Any]) -> dict[str, Any]:
+        try:
+            parsed = _review_event.validate_python(event)
+        except ValidationError as error:
+            problem = error.errors()[0]
+            location = ".".join(str(part) for part in problem["loc"]) or "event"
+            raise InvalidReviewEvent(
+                f"the review event is malformed: {location}: {problem['msg']}"
+            ) from error
+        if isinstance(parsed, ReviewRequest):
+            return self.request(parsed)
+        return self.expire(parsed)
+
+    def request(self, request: ReviewRequest) -> dict[str, Any]:
+        """Store the review (pending, with its token) and pause the run; answer at once."""
+        tenant_id, run_id = request.run.tenant_id, request.run.run_id
+        review = self._renewed(request) or self._created(request)
+        run = self._runs.mark_paused(tenant_id, run_id)
+        if run.status.is_terminal:
+            # The run was cancelled (or ended) as its wait began: nobody may decide this review.
+            review = self._close_quietly(review, ReviewStatus.CANCELLED)
+        logger.info(
+            "review requested",
+            extra={"run_id": run_id, "review_id": review.review_id, "node_id": review.node_id},
+        )
+        return {"review_id": review.review_id, "status": review.status.value}
+
+    def expire(self, expiry: ReviewExpiry) -> dict[str, Any]:
+        """The wait timed out: its pending review becomes timed_out and the run goes on."""
+        tenant_id, run_id = expiry.run.tenant_id, expiry.run.run_id
+        matching = [
+            review
+            for review in self._reviews.list_for_run(tenant_id, run_id)
+            if review.node_id == expiry.node.id
+            and review.round == expiry.round
+            and (expiry.kind is None or review.kind is expiry.kind)
+        ]
+        pending = [review for review in matching if review.is_pending]
+        review = pending[-1] if pending else (matching[-1] if matching else None)
+        if review is not None and review.is_pending:
+            review = self._close_quietly(review, ReviewStatus.TIMED_OUT)
+        resume_unless_waiting(self._reviews, self._runs, tenant_id, run_id)
+        if review is None:
+            logger.warning(
+                "a wait expired with no review on record",
+                extra={"run_id": run_id, "node_id": expiry.node.id, "round": expiry.round},
+            )
+            return {"review_id": None, "status": ReviewStatus.TIMED_OUT.value}
+        return {"review_id": review.review_id, "status": review.status.value}
+
+    def _renewed(self, request: ReviewRequest) -> ReviewRecord | None:
+        """The same wait asked for again (Step Functions retried the Task): the pending review
+        keeps its id and takes the new token."""
+        for review in reversed(
+            self._reviews.list_for_run(request.run.tenant_id, request.run.run_id)
+        ):
+            if (
+                review.is_pending
+                and review.node_id == request.node.id
+                and review.round == request.round
+                and review.kind is request.kind
+            ):
+                try:
+                    return self._reviews.renew_token(review, request.task_token, request.outputs)
+                except ReviewClosed:
+                    return None
+        return None
+
+    def _created(self, request: ReviewRequest) -> ReviewRecord:
+        now = self._clock()
+        settings = request.settings or {}
+        timeout = wait_timeout_seconds(settings)
+        return self._reviews.create(
+            ReviewRecord(
+                tenant_id=request.run.tenant_id,
+                run_id=request.run.run_id,
+                review_id=new_review_id(now),
+                node_id=request.node.id,
+                node_type=request.node.type,
+                node_title=request.node.title or request.node.id,
+                round=request.round,
+                kind=request.kind,
+                outputs=request.outputs,
+                settings=settings,
+                task_token=request.task_token,
+                created_at=format_time(now),
+                expires_at=format_time(now + timedelta(seconds=timeout)) if timeout else None,
+            )
+        )
+
+    def _close_quietly(self, review: ReviewRecord, status: ReviewStatus) -> ReviewRecord:
+        try:
+            return self._reviews.close(review, status, format_time(self._clock()))
+        except ReviewClosed as closed:
+            # Decided (or closed) a moment before: that outcome stands.
+            return closed.review

@@ -1,0 +1,408 @@
+"""The web console in a real browser (Debian's Chromium, driven by Playwright) on `signoff dev`.
+
+Each stage of a run page is saved as a screenshot under test-output/console/ for a person to look
+at. The console must be built (`make console`) and Chromium installed (`make browser`); `make test`
+does both first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from signoff.local.process import DevServer
+from tests.support.workflows import greeter, raising
+
+pytestmark = pytest.mark.e2e
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+CONSOLE_BUILD = REPOSITORY / "console" / "dist" / "index.html"
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = REPOSITORY / "test-output" / "console"
+# No network beyond loopback here: Chromium must not try to reach its own services.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+WIDE = {"width": 1280, "height": 800}
+NARROW = {"width": 390, "height": 844}
+# Generous: the machine is shared, and a run goes through Step Functions in moto.
+WAIT_MS = 30_000
+
+
+def _missing_prerequisite() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing: run `make browser`"
+    if not CONSOLE_BUILD.exists():
+        return "the console is not built: run `make console`"
+    return None
+
+
+_missing = _missing_prerequisite()
+if _missing and os.environ.get("CI"):
+    # CI runs `make test`, which installs both first: missing there is a failure, not a skip.
+    raise RuntimeError(_missing)
+if _missing:
+    pytest.skip(_missing, allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+expect.set_options(timeout=WAIT_MS)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=WIDE)
+    context.set_default_timeout(WAIT_MS)
+    opened = context.new_page()
+    try:
+        yield opened
+    finally:
+        context.close()
+
+
+def shoot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def console_url(server: DevServer, path: str = "/") -> str:
+    return f"{server.base_url}/console{path}"
+
+
+def sign_in(page: Page, server: DevServer, path: str = "/") -> None:
+    page.goto(console_url(server, path))
+    page.get_by_label("API key", exact=True).fill(server.admin_key)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def pick_file(page: Page, name: str, document: dict[str, Any]) -> None:
+    """Choose a workflow file to import, as a person does with the file picker."""
+    page.get_by_label("Workflow file (native YAML or JSON)").set_input_files(
+        {"name": name, "mimeType": "application/json", "buffer": json.dumps(document).encode()}
+    )
+
+
+def node(page: Page, node_id: str):
+    """A node card drawn in the graph."""
+    return page.locator(f".react-flow__node[data-id='{node_id}'] .node-card")
+
+
+def unique(name: str) -> str:
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+def create(api: httpx.Client, document: dict[str, Any]) -> str:
+    response = api.post("/workflows", json=document)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+# ---------------------------------------------------------------------------------- sign in
+
+
+def test_given_a_deep_link_then_sign_in_refuses_a_wrong_key_and_keeps_the_right_one_in_the_tab(
+    page: Page, local_cloud: DevServer
+):
+    page.goto(console_url(local_cloud, "/runs"))
+    expect(page.get_by_role("heading", name="Sign in with an API key")).to_be_visible()
+
+    page.get_by_label("API key", exact=True).fill("sk_not_a_real_key")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("401")
+
+    page.get_by_label("API key", exact=True).fill(local_cloud.admin_key)
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page.get_by_role("heading", name="Runs", exact=True)).to_be_visible()
+    stored = page.evaluate("() => window.sessionStorage.getItem('signoff.console.apiKey')")
+    assert stored == local_cloud.admin_key
+    assert local_cloud.admin_key not in page.url
+    assert page.evaluate("() => window.localStorage.length") == 0
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("API key", exact=True)).to_be_visible()
+    assert page.evaluate("() => window.sessionStorage.getItem('signoff.console.apiKey')") is None
+
+
+# ---------------------------------------------------------------------------------- workflows
+
+
+BROKEN = {
+    "name": "broken",
+    "inputs": [{"variable": "name", "type": "string"}],
+    "nodes": [
+        {"id": "start", "type": "start"},
+        {"id": "mystery", "type": "no-such-type"},
+        {
+            "id": "greet",
+            "type": "template-transform",
+            "template": "Hello {{ name }}",
+            "variables": [{"variable": "name", "value_selector": ["start", "nickname"]}],
+        },
+    ],
+    "edges": [
+        {"source": "start", "target": "mystery"},
+        {"source": "mystery", "target": "greet"},
+        {"source": "greet", "target": "the_end"},
+    ],
+}
+
+
+def test_given_a_broken_workflow_when_imported_then_each_issue_shows_on_its_node_and_in_the_list(
+    page: Page, local_cloud: DevServer
+):
+    sign_in(page, local_cloud)
+    pick_file(page, "broken.json", BROKEN)
+    expect(page.get_by_label("Workflow id")).to_have_value("broken")
+    expect(node(page, "mystery")).to_be_visible()  # the preview, before anything is sent
+
+    page.get_by_role("button", name="Import").click()
+
+    expect(page.get_by_role("alert").first).to_contain_text("400 invalid_graph")
+    listed = page.locator(".issue-list li")
+    expect(listed.first).to_be_visible()
+    codes = listed.evaluate_all("items => items.map(item => item.dataset.issueCode)")
+    assert {"unknown_node_type", "dangling_edge", "bad_selector", "missing_end"} <= set(codes)
+    expect(page.locator(".issue-list li[data-issue-code='missing_end']")).to_contain_text(
+        "whole graph"
+    )
+    expect(node(page, "mystery").locator(".node-card-issues")).to_contain_text("unknown_node_type")
+    expect(node(page, "greet").locator(".node-card-issues")).to_contain_text("bad_selector")
+    expect(node(page, "greet").locator(".node-card-issues")).to_contain_text("dangling_edge")
+    expect(node(page, "start").locator(".node-card-issues")).to_have_count(0)
+    shoot(page, "import-broken")
+
+
+def test_given_a_valid_file_when_imported_then_its_page_shows_its_graph_and_run_form(
+    page: Page, local_cloud: DevServer
+):
+    workflow_id = unique("greeter")
+    document = greeter()
+    document.pop("id")
+    sign_in(page, local_cloud)
+    pick_file(page, "greeter.json", document)
+    page.get_by_label("Workflow id").fill(workflow_id)
+
+    page.get_by_role("button", name="Import").click()
+
+    expect(page).to_have_url(re.compile(f"/console/workflows/{workflow_id}$"))
+    expect(page.get_by_role("heading", name="greeter", exact=True)).to_be_visible()
+    for node_id in ("start", "greet", "end"):
+        expect(node(page, node_id)).to_be_visible()
+    expect(page.get_by_label("name (required)")).to_be_visible()
+    expect(page.get_by_label("times (optional)")).to_have_value("1")
+    step_mode = page.get_by_label("Step mode (pause after every node)")
+    expect(step_mode).to_be_disabled()
+
+    # Importing the same id again is a conflict, said plainly.
+    page.goto(console_url(local_cloud, "/workflows"))
+    pick_file(page, "greeter.json", document)
+    page.get_by_label("Workflow id").fill(workflow_id)
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_role("alert").first).to_contain_text("409")
+
+
+# ---------------------------------------------------------------------------------- runs
+
+
+def test_given_hello_when_run_from_its_form_then_the_run_page_shows_every_node_state_and_details(
+    page: Page, local_cloud: DevServer
+):
+    sign_in(page, local_cloud, "/workflows/hello")
+    page.get_by_label("Your name (optional)").fill("Ada")
+    page.get_by_role("button", name="Start run").click()
+
+    expect(page).to_have_url(re.compile(r"/console/runs/[0-9a-f-]+$"))
+    expect(page.locator(".run-summary [data-status]")).to_have_text(re.compile("succeeded"))
+    for node_id in ("start", "normalize", "has_name", "greet", "end"):
+        expect(node(page, node_id)).to_have_attribute("data-state", "succeeded")
+        expect(node(page, node_id)).to_contain_text("succeeded")
+    for node_id in ("greet_world", "end_world"):
+        expect(node(page, node_id)).to_have_attribute("data-state", "skipped")
+        expect(node(page, node_id)).to_contain_text("skipped")
+    expect(page.get_by_label("Run outputs")).to_contain_text("Hello, Ada!")
+    shoot(page, "run-hello-succeeded")
+
+    node(page, "greet").click()
+
+    details = page.locator("aside.node-details")
+    expect(details.get_by_role("heading", name="Greet by name")).to_be_visible()
+    expect(details).to_contain_text("Attempt 1: succeeded")
+    expect(details.get_by_label("Inputs of attempt 1")).to_contain_text('"name": "Ada"')
+    expect(details.get_by_label("Outputs of attempt 1")).to_contain_text("Hello, Ada!")
+    expect(details).to_contain_text("Started")
+    shoot(page, "run-hello-node-details")
+
+    page.set_viewport_size(NARROW)
+    expect(details).to_be_visible()
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow} px on a narrow screen"
+    shoot(page, "run-hello-narrow")
+
+
+def test_given_a_node_is_focused_by_keyboard_when_enter_is_pressed_then_its_details_open(
+    page: Page, local_cloud: DevServer
+):
+    run = _start_blocking(local_cloud, "hello", {"name": "Kay"})
+    sign_in(page, local_cloud, f"/runs/{run}")
+    expect(node(page, "normalize")).to_have_attribute("data-state", "succeeded")
+
+    graph_node = page.locator(".react-flow__node[data-id='normalize']")
+    expect(graph_node).to_be_visible()  # drawn once measured: hidden nodes take no focus
+    expect(graph_node).to_have_attribute("tabindex", "0")
+    graph_node.press("Enter")  # focuses the node, then presses the key there
+
+    details = page.locator("aside.node-details")
+    expect(details.get_by_role("heading", name="Normalize the name")).to_be_focused()
+    expect(details.get_by_label("Outputs of attempt 1")).to_contain_text('"name": "Kay"')
+
+
+SLOW_SECONDS = 6
+
+
+def _slow_workflow(workflow_id: str) -> dict[str, Any]:
+    """start -> wait (a code node sleeping a few seconds) -> greet -> end."""
+    document = greeter(id=workflow_id, name="slow greeter")
+    document["nodes"].insert(
+        1,
+        {
+            "id": "wait",
+            "type": "code",
+            "title": "Take a moment",
+            "code_language": "python3",
+            "code": (
+                "def main(name: str) -> dict:\n"
+                "    import time\n"
+                f"    time.sleep({SLOW_SECONDS})\n"
+                "    return {'name': name}\n"
+            ),
+            "variables": [{"variable": "name", "value_selector": ["start", "name"]}],
+            "outputs": {"name": {"type": "string"}},
+        },
+    )
+    document["nodes"][2]["variables"] = [{"variable": "name", "value_selector": ["wait", "name"]}]
+    document["edges"] = [
+        {"source": "start", "target": "wait"},
+        {"source": "wait", "target": "greet"},
+        {"source": "greet", "target": "end"},
+    ]
+    return document
+
+
+def _start_blocking(server: DevServer, workflow_id: str, inputs: dict[str, Any]) -> str:
+    with httpx.Client(
+        base_url=server.base_url,
+        headers={"Authorization": f"Bearer {server.admin_key}"},
+        timeout=60,
+    ) as client:
+        response = client.post(f"/workflows/{workflow_id}/runs", json={"inputs": inputs})
+    assert response.status_code in (200, 202), response.text
+    return response.json()["run_id"]
+
+
+def _run_of(api: httpx.Client, workflow_id: str, deadline_seconds: float = 30) -> str:
+    """The id of the (one) run of `workflow_id`, once it is listed."""
+    deadline = time.monotonic() + deadline_seconds
+    while time.monotonic() < deadline:
+        runs = [run for run in api.get("/runs").json()["data"] if run["workflow_id"] == workflow_id]
+        if runs:
+            return runs[0]["run_id"]
+        time.sleep(0.1)
+    raise AssertionError(f"no run of {workflow_id} was listed")
+
+
+def test_given_a_run_in_progress_when_its_page_is_open_then_node_colours_change_without_reloading(
+    page: Page, local_cloud: DevServer, api: httpx.Client
+):
+    workflow_id = create(api, _slow_workflow(unique("slow")))
+    sign_in(page, local_cloud)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The API's run start waits for the end: start it aside and open the page meanwhile.
+        started = pool.submit(_start_blocking, local_cloud, workflow_id, {"name": "Lin"})
+        run_id = _run_of(api, workflow_id)
+        page.goto(console_url(local_cloud, f"/runs/{run_id}"))
+
+        expect(node(page, "wait")).to_have_attribute("data-state", "running")
+        expect(node(page, "wait")).to_contain_text("running")
+        expect(node(page, "greet")).to_have_attribute("data-state", "waiting")
+        expect(page.locator(".run-summary [data-status]")).to_have_text(re.compile("running"))
+        expect(page.locator(".run-summary .live")).to_have_text("updating every second")
+        shoot(page, "run-slow-running")
+
+        expect(node(page, "greet")).to_have_attribute("data-state", "succeeded")
+        assert started.result(timeout=60) == run_id
+    expect(node(page, "wait")).to_have_attribute("data-state", "succeeded")
+    expect(node(page, "end")).to_have_attribute("data-state", "succeeded")
+    expect(page.locator(".run-summary [data-status]")).to_have_text(re.compile("succeeded"))
+    expect(page.locator(".run-summary .live")).to_have_text("final")
+    expect(page.get_by_label("Run outputs")).to_contain_text("Hello, Lin!")
+    shoot(page, "run-slow-succeeded")
+
+
+def test_given_a_node_that_raises_when_run_then_its_node_is_red_with_the_error(
+    page: Page, local_cloud: DevServer, api: httpx.Client
+):
+    workflow_id = create(api, raising(id=unique("raising")))
+    sign_in(page, local_cloud, f"/workflows/{workflow_id}")
+    page.get_by_label("n (required)").fill("seven")
+    page.get_by_role("button", name="Start run").click()
+    expect(page.get_by_text("Enter a number.")).to_be_visible()  # checked before sending
+
+    page.get_by_label("n (required)").fill("7")
+    page.get_by_role("button", name="Start run").click()
+
+    expect(page.locator(".run-summary [data-status]")).to_have_text(re.compile("failed"))
+    expect(node(page, "explode")).to_have_attribute("data-state", "failed")
+    expect(node(page, "explode")).to_contain_text("failed")
+    color = node(page, "explode").evaluate("element => getComputedStyle(element).borderTopColor")
+    assert color == "rgb(207, 34, 46)", color  # the palette's red
+    expect(node(page, "end")).to_have_attribute("data-state", "not-run")
+    expect(page.get_by_role("alert").first).to_contain_text("cannot handle 7")
+    shoot(page, "run-failed")
+
+    node(page, "explode").click()
+    details = page.locator("aside.node-details")
+    expect(details).to_contain_text("Attempt 1: failed")
+    expect(details).to_contain_text("cannot handle 7")
+    shoot(page, "run-failed-node-details")
+
+    # The runs page finds it by workflow and status, and not under another status.
+    page.goto(console_url(local_cloud, f"/runs?workflow={workflow_id}&status=failed"))
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator("tbody tr [data-status]")).to_have_text(re.compile("failed"))
+    page.get_by_label("Status").select_option("succeeded")
+    expect(page.get_by_text("No runs match.")).to_be_visible()
+    expect(page).to_have_url(re.compile("status=succeeded"))
+
+
+def test_given_an_unknown_run_then_the_page_says_not_found(page: Page, local_cloud: DevServer):
+    sign_in(page, local_cloud, "/runs/no-such-run")
+
+    expect(page.get_by_role("alert")).to_contain_text("Not found (404 not_found)")
