@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
-from signoff.local.functions import active_runner
 from signoff.local.provision import StackPlan
+from tests.support.stack_api import StackApi
 from tests.support.workflows import greeter, raising
 
 FAILING = raising(id="failing", name="failing")
@@ -18,42 +17,9 @@ GREETER = greeter()
 pytestmark = pytest.mark.integration
 
 
-class Api:
-    def __init__(self, plan: StackPlan) -> None:
-        self._function = plan.function("ApiFunction").function_name
-
-    def call(
-        self, method: str, path: str, body: Any = None, tenant_id: str = "tenant-a"
-    ) -> tuple[int, Any]:
-        event = {
-            "resource": "/{proxy+}",
-            "path": path,
-            "httpMethod": method,
-            "headers": {"Content-Type": "application/json"},
-            "multiValueHeaders": {"Content-Type": ["application/json"]},
-            "queryStringParameters": None,
-            "multiValueQueryStringParameters": None,
-            "pathParameters": {"proxy": path.lstrip("/")},
-            "stageVariables": None,
-            "requestContext": {
-                "path": f"/dev{path}",
-                "stage": "dev",
-                "requestId": "request-1",
-                "authorizer": {"tenant_id": tenant_id, "key_id": "key_1", "role": "admin"},
-            },
-            "body": None if body is None else json.dumps(body),
-            "isBase64Encoded": False,
-        }
-        runner = active_runner()
-        assert runner is not None
-        result = runner.invoke(self._function, event)
-        assert result.error is None, result.error
-        return result.payload["statusCode"], json.loads(result.payload["body"])
-
-
 @pytest.fixture
-def api(stack: StackPlan) -> Api:
-    api = Api(stack)
+def api(stack: StackPlan) -> StackApi:
+    api = StackApi(stack)
     for workflow in (GREETER, FAILING):
         status, body = api.call("POST", "/workflows", workflow)
         assert status == 201, body
