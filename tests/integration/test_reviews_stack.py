@@ -50,6 +50,7 @@ class Api:
         query: dict[str, str] | None = None,
         tenant_id: str = TENANT,
         key_id: str = "key_reviewer",
+        authorizer: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
         event = {
             "resource": "/{proxy+}",
@@ -67,7 +68,8 @@ class Api:
                 "path": f"/dev{path}",
                 "stage": "dev",
                 "requestId": "request-1",
-                "authorizer": {"tenant_id": tenant_id, "key_id": key_id, "role": "admin"},
+                "authorizer": authorizer
+                or {"tenant_id": tenant_id, "key_id": key_id, "role": "admin"},
             },
             "body": None if body is None else json.dumps(body),
             "isBase64Encoded": False,
@@ -165,6 +167,27 @@ def test_given_a_node_under_review_when_it_ran_then_the_run_is_paused_with_a_pen
     _, listing = drafts.api.call("GET", f"/runs/{run_id}/reviews")
     assert "task_token" not in json.dumps(listing)
     assert "token" not in json.dumps(listing).lower()
+
+
+def test_given_a_reviewer_token_when_it_decides_then_the_review_names_the_tokens_subject(drafts):
+    run_id = drafts.start("owls")
+    review = drafts.pending_review(run_id)
+    # What the authorizer puts in the request context for a short-lived token (POST /tokens).
+    reviewer = {
+        "tenant_id": TENANT,
+        "key_id": "key_reviewer",
+        "role": "token",
+        "scopes": f"runs:{run_id}:reviews",
+        "subject": "alice@example.com",
+        "token_id": "tok_1",
+    }
+
+    status, decided = drafts.decide(
+        run_id, review["review_id"], {"action": "approve"}, authorizer=reviewer
+    )
+
+    assert status == 200, decided
+    assert decided["decided_by"] == "alice@example.com"
 
 
 def test_given_a_pending_review_when_approved_then_the_run_goes_on_and_a_second_decision_is_409(

@@ -95,7 +95,7 @@ def reviews_router(services: HumanLoopServices, runs: RunService) -> Router:
             run_id,
             review_id,
             DecisionRequest.model_validate(body.model_dump()),
-            decided_by=principal.key_id,
+            decided_by=principal.actor,
         )
         return ReviewView.of(decided)
 
@@ -120,7 +120,7 @@ def reviews_router(services: HumanLoopServices, runs: RunService) -> Router:
             body.node_id,
             satisfied=body.satisfied,
             feedback=body.feedback,
-            decided_by=principal.key_id,
+            decided_by=principal.actor,
         )
         return ReviewView.of(decided)
 
@@ -154,7 +154,7 @@ def reviews_router(services: HumanLoopServices, runs: RunService) -> Router:
         changes: Annotated[dict[str, dict[str, Any]], Body(embed=False)],
     ) -> RunVariablesView:
         changed = services.variables.patch(
-            principal.tenant_id, run_id, changes, edited_by=principal.key_id
+            principal.tenant_id, run_id, changes, edited_by=principal.actor
         )
         return _variables_view(changed)
 
@@ -169,7 +169,7 @@ def reviews_router(services: HumanLoopServices, runs: RunService) -> Router:
         },
     )
     def cancel_run(principal: CurrentPrincipal, run_id: Annotated[str, Path()]) -> RunView:
-        services.canceller.cancel(principal.tenant_id, run_id, cancelled_by=principal.key_id)
+        services.canceller.cancel(principal.tenant_id, run_id, cancelled_by=principal.actor)
         return run_view(runs.get(principal.tenant_id, run_id))
 
     @router.post(
