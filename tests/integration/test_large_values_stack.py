@@ -18,9 +18,10 @@ from unittest.mock import ANY
 import boto3
 import pytest
 
-from signoff.local.functions import FunctionRunner, activate, active_runner
+from signoff.local.functions import FunctionRunner, activate
 from signoff.local.provision import StackPlan, plan_stack, provision_stack
 from signoff.payloads import REF
+from tests.support.stack_api import StackApi
 
 pytestmark = pytest.mark.integration
 
@@ -105,30 +106,7 @@ def large_stack(aws: None) -> Iterator[StackPlan]:
 
 def call_api(plan: StackPlan, method: str, path: str, body: Any = None) -> tuple[int, Any]:
     """The api function as API Gateway's proxy integration calls it (tenant from the authorizer)."""
-    event = {
-        "resource": "/{proxy+}",
-        "path": path,
-        "httpMethod": method,
-        "headers": {"Content-Type": "application/json"},
-        "multiValueHeaders": {"Content-Type": ["application/json"]},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": {"proxy": path.lstrip("/")},
-        "stageVariables": None,
-        "requestContext": {
-            "path": f"/dev{path}",
-            "stage": "dev",
-            "requestId": "request-1",
-            "authorizer": {"tenant_id": TENANT, "key_id": "key_1", "role": "admin"},
-        },
-        "body": None if body is None else json.dumps(body),
-        "isBase64Encoded": False,
-    }
-    runner = active_runner()
-    assert runner is not None
-    result = runner.invoke(plan.function("api").function_name, event)
-    assert result.error is None, result.error
-    return result.payload["statusCode"], json.loads(result.payload["body"])
+    return StackApi(plan).call(method, path, body, tenant_id=TENANT)
 
 
 @pytest.fixture
