@@ -277,7 +277,9 @@ def test_given_a_node_is_focused_by_keyboard_when_enter_is_pressed_then_its_deta
     graph_node = page.locator(".react-flow__node[data-id='normalize']")
     expect(graph_node).to_be_visible()  # drawn once measured: hidden nodes take no focus
     expect(graph_node).to_have_attribute("tabindex", "0")
-    graph_node.press("Enter")  # focuses the node, then presses the key there
+    graph_node.focus()
+    expect(graph_node).to_be_focused()
+    page.keyboard.press("Enter")
 
     details = page.locator("aside.node-details")
     expect(details.get_by_role("heading", name="Normalize the name")).to_be_focused()

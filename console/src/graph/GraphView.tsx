@@ -164,7 +164,8 @@ export function GraphView({
     [graph, states],
   );
 
-  // Enter or Space on a focused node opens it, as a click does.
+  // Enter or Space on a focused node opens it, as a click does. Handled while the event goes down
+  // (capture), so it does not depend on what the graph library's own node handlers do with it.
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     if (event.key !== "Enter" && event.key !== " ") return;
     const element = (event.target as HTMLElement).closest(".react-flow__node");
@@ -180,7 +181,7 @@ export function GraphView({
   }
 
   return (
-    <div className="graph" role="region" aria-label={label} onKeyDown={onKeyDown} ref={setBox}>
+    <div className="graph" role="region" aria-label={label} onKeyDownCapture={onKeyDown} ref={setBox}>
       <ReactFlow
         key={shape}
         nodes={nodes}
