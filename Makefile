@@ -88,6 +88,11 @@ e2e: install
 compile-examples: $(INSTALLED)
 	$(BIN)/python -m signoff.compiler.examples statemachines/examples
 
+# The lifecycle events' JSON Schema, generated from the envelope (a unit test fails on drift).
+.PHONY: events-schema
+events-schema: $(INSTALLED)
+	$(BIN)/python -m signoff.events.schema > docs/events.schema.json
+
 # Every compiled definition passes asl-validator.
 asl-validate: install
 	@for definition in statemachines/examples/*.asl.json; do \

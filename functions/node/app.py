@@ -7,8 +7,11 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from signoff.events.emitter import emitter_from_settings
+from signoff.events.lifecycle import RunLifecycle
 from signoff.nodes.code_runner import LambdaCodeRunner
 from signoff.nodes.integrations import Integrations
+from signoff.nodes.progress import is_progress_request, record_progress
 from signoff.nodes.runtime import run_node
 from signoff.payloads import PayloadStore
 from signoff.providers.registry import ChatModels
@@ -27,11 +30,15 @@ code_runner = LambdaCodeRunner(
 payloads = PayloadStore.from_settings(settings)
 chat_models = ChatModels.from_settings(settings)
 integrations = Integrations.from_settings(settings)
+events = RunLifecycle(emitter_from_settings(settings))
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if is_progress_request(event):
+        # An iteration's or loop's progress Task: only events to emit.
+        return record_progress(event, events=events, payloads=payloads)
     return run_node(
         event,
         executions=executions,
@@ -39,4 +46,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         payloads=payloads,
         chat_models=chat_models,
         integrations=integrations,
+        events=events,
     )

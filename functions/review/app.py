@@ -11,6 +11,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from signoff.events.emitter import emitter_from_settings
+from signoff.events.lifecycle import RunLifecycle
 from signoff.redaction import RedactingFormatter
 from signoff.reviews.waits import ReviewWaits
 from signoff.settings import Settings
@@ -23,6 +25,7 @@ settings = Settings()
 waits = ReviewWaits(
     DynamoReviewRepository(settings.require("reviews_table")),
     DynamoRunRepository(settings.require("runs_table")),
+    events=RunLifecycle(emitter_from_settings(settings)),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
@@ -10,6 +11,10 @@ import pytest
 from signoff.local.process import DevServer
 
 E2E_ADMIN_KEY = "sk_e2e_admin_key_for_the_test_suite"
+# Webhook retries 1 s apart, 3 attempts in all, so a failing delivery is dead-lettered within
+# seconds (the deployment's schedule backs off over hours).
+E2E_STACK_PARAMETERS = {"WebhookRetryDelays": "[1]", "WebhookMaxAttempts": "3"}
+E2E_ENV = {"SIGNOFF_STACK_PARAMETERS": json.dumps(E2E_STACK_PARAMETERS)}
 _LOG_TAIL_LINES = 200
 _servers: list[DevServer] = []
 
@@ -17,7 +22,7 @@ _servers: list[DevServer] = []
 @pytest.fixture(scope="session")
 def local_cloud() -> Iterator[DevServer]:
     """`signoff dev --port <free> --aws-port <free>` with a known admin key, ready to serve."""
-    with DevServer.start(admin_key=E2E_ADMIN_KEY) as server:
+    with DevServer.start(admin_key=E2E_ADMIN_KEY, extra_env=E2E_ENV) as server:
         _servers.append(server)
         try:
             yield server

@@ -7,121 +7,34 @@ does both first.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import time
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Page, expect
 
 from signoff.local.process import DevServer
+from tests.support import console
+from tests.support.console import (
+    NARROW,
+    console_url,
+    create,
+    node,
+    pick_file,
+    run_of,
+    shoot,
+    sign_in,
+    start_blocking,
+    unique,
+)
 from tests.support.workflows import greeter, raising
 
 pytestmark = pytest.mark.e2e
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-CONSOLE_BUILD = REPOSITORY / "console" / "dist" / "index.html"
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = REPOSITORY / "test-output" / "console"
-# No network beyond loopback here: Chromium must not try to reach its own services.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-WIDE = {"width": 1280, "height": 800}
-NARROW = {"width": 390, "height": 844}
-# Generous: the machine is shared, and a run goes through Step Functions in moto.
-WAIT_MS = 30_000
-
-
-def _missing_prerequisite() -> str | None:
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing: run `make browser`"
-    if not CONSOLE_BUILD.exists():
-        return "the console is not built: run `make console`"
-    return None
-
-
-_missing = _missing_prerequisite()
-if _missing and os.environ.get("CI"):
-    # CI runs `make test`, which installs both first: missing there is a failure, not a skip.
-    raise RuntimeError(_missing)
-if _missing:
-    pytest.skip(_missing, allow_module_level=True)
-
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
-
-expect.set_options(timeout=WAIT_MS)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=WIDE)
-    context.set_default_timeout(WAIT_MS)
-    opened = context.new_page()
-    try:
-        yield opened
-    finally:
-        context.close()
-
-
-def shoot(page: Page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def console_url(server: DevServer, path: str = "/") -> str:
-    return f"{server.base_url}/console{path}"
-
-
-def sign_in(page: Page, server: DevServer, path: str = "/") -> None:
-    page.goto(console_url(server, path))
-    page.get_by_label("API key", exact=True).fill(server.admin_key)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-
-
-def pick_file(page: Page, name: str, document: dict[str, Any]) -> None:
-    """Choose a workflow file to import, as a person does with the file picker."""
-    page.get_by_label("Workflow file (native YAML or JSON)").set_input_files(
-        {"name": name, "mimeType": "application/json", "buffer": json.dumps(document).encode()}
-    )
-
-
-def node(page: Page, node_id: str):
-    """A node card drawn in the graph."""
-    return page.locator(f".react-flow__node[data-id='{node_id}'] .node-card")
-
-
-def unique(name: str) -> str:
-    return f"{name}-{uuid.uuid4().hex[:8]}"
-
-
-def create(api: httpx.Client, document: dict[str, Any]) -> str:
-    response = api.post("/workflows", json=document)
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
+browser = console.browser
+page = console.page
 
 
 # ---------------------------------------------------------------------------------- sign in
@@ -219,7 +132,7 @@ def test_given_a_valid_file_when_imported_then_its_page_shows_its_graph_and_run_
     expect(page.get_by_label("name (required)")).to_be_visible()
     expect(page.get_by_label("times (optional)")).to_have_value("1")
     step_mode = page.get_by_label("Step mode (pause after every node)")
-    expect(step_mode).to_be_disabled()
+    expect(step_mode).to_be_enabled()
 
     # Importing the same id again is a conflict, said plainly.
     page.goto(console_url(local_cloud, "/workflows"))
@@ -270,7 +183,7 @@ def test_given_hello_when_run_from_its_form_then_the_run_page_shows_every_node_s
 def test_given_a_node_is_focused_by_keyboard_when_enter_is_pressed_then_its_details_open(
     page: Page, local_cloud: DevServer
 ):
-    run = _start_blocking(local_cloud, "hello", {"name": "Kay"})
+    run = start_blocking(local_cloud, "hello", {"name": "Kay"})
     sign_in(page, local_cloud, f"/runs/{run}")
     expect(node(page, "normalize")).to_have_attribute("data-state", "succeeded")
 
@@ -318,28 +231,6 @@ def _slow_workflow(workflow_id: str) -> dict[str, Any]:
     return document
 
 
-def _start_blocking(server: DevServer, workflow_id: str, inputs: dict[str, Any]) -> str:
-    with httpx.Client(
-        base_url=server.base_url,
-        headers={"Authorization": f"Bearer {server.admin_key}"},
-        timeout=60,
-    ) as client:
-        response = client.post(f"/workflows/{workflow_id}/runs", json={"inputs": inputs})
-    assert response.status_code in (200, 202), response.text
-    return response.json()["run_id"]
-
-
-def _run_of(api: httpx.Client, workflow_id: str, deadline_seconds: float = 30) -> str:
-    """The id of the (one) run of `workflow_id`, once it is listed."""
-    deadline = time.monotonic() + deadline_seconds
-    while time.monotonic() < deadline:
-        runs = [run for run in api.get("/runs").json()["data"] if run["workflow_id"] == workflow_id]
-        if runs:
-            return runs[0]["run_id"]
-        time.sleep(0.1)
-    raise AssertionError(f"no run of {workflow_id} was listed")
-
-
 def test_given_a_run_in_progress_when_its_page_is_open_then_node_colours_change_without_reloading(
     page: Page, local_cloud: DevServer, api: httpx.Client
 ):
@@ -347,15 +238,18 @@ def test_given_a_run_in_progress_when_its_page_is_open_then_node_colours_change_
     sign_in(page, local_cloud)
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The API's run start waits for the end: start it aside and open the page meanwhile.
-        started = pool.submit(_start_blocking, local_cloud, workflow_id, {"name": "Lin"})
-        run_id = _run_of(api, workflow_id)
+        started = pool.submit(start_blocking, local_cloud, workflow_id, {"name": "Lin"})
+        run_id = run_of(api, workflow_id)
         page.goto(console_url(local_cloud, f"/runs/{run_id}"))
 
         expect(node(page, "wait")).to_have_attribute("data-state", "running")
         expect(node(page, "wait")).to_contain_text("running")
         expect(node(page, "greet")).to_have_attribute("data-state", "waiting")
         expect(page.locator(".run-summary [data-status]")).to_have_text(re.compile("running"))
-        expect(page.locator(".run-summary .live")).to_have_text("updating every second")
+        # Pushed by the event stream ("live") where the API has one, else read every second.
+        expect(page.locator(".run-summary .live")).to_have_text(
+            re.compile("^(live|updating every second)$")
+        )
         shoot(page, "run-slow-running")
 
         expect(node(page, "greet")).to_have_attribute("data-state", "succeeded")

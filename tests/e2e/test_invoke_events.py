@@ -112,3 +112,39 @@ def test_the_review_sample_asks_for_a_review_of_a_run_an_ephemeral_cloud_does_no
     assert code == 1
     assert result["errorType"] == "NotFound"
     assert "sample-run-0001" in result["errorMessage"]
+
+
+def test_the_stream_sample_reattaches_through_the_web_adapter_and_finds_no_such_run():
+    code, result, stderr = invoke("stream")
+
+    # Lambda Web Adapter's translation: the proxy event becomes an HTTP request to the app, the
+    # authorizer's context reaches it, and the app answers with the API's error shape.
+    assert code == 0, stderr
+    assert result["statusCode"] == 404
+    body = json.loads(result["body"])
+    assert body["code"] == "not_found"
+    assert "sample-run-0001" in body["message"]
+
+
+def test_the_reconcile_sample_leaves_an_execution_without_a_run_alone():
+    code, result, stderr = invoke("reconcile")
+
+    # Nothing to settle is success, not a retry: the message must not loop to the DLQ.
+    assert code == 0, stderr
+    assert result == {"batchItemFailures": []}
+    assert "no run for an ended execution" in stderr
+
+
+def test_the_webhook_fanout_sample_finds_no_subscription_and_sends_nothing():
+    code, result, stderr = invoke("webhook_fanout")
+
+    assert code == 0, stderr
+    assert result == {"batchItemFailures": []}
+
+
+def test_the_webhook_delivery_sample_for_a_deleted_subscription_is_dropped_not_retried():
+    code, result, stderr = invoke("webhook_delivery")
+
+    assert code == 0, stderr
+    assert result == {"batchItemFailures": []}
+    assert "webhook deleted: delivery dropped" in stderr

@@ -61,6 +61,7 @@ class Tenant:
     other_run_id: str = ""
     key_id: str = ""
     app_key: str = ""
+    webhook_id: str = ""
 
 
 def operations(document: dict[str, Any]) -> list[Operation]:
@@ -149,6 +150,12 @@ def tenants(local_cloud) -> Iterator[tuple[Tenant, Tenant, dict[str, Any]]]:
     app = b.client.post("/keys", json={"name": "widget", "role": "app", "workflow_id": "private"})
     assert app.status_code == 201, app.text
     b.app_key = app.json()["key"]
+    # Subscribed to an event B's runs never send (greeter has no loop): nothing is delivered.
+    hook = b.client.post(
+        "/webhooks", json={"url": "https://93.184.216.34/hook", "events": ["loop.completed"]}
+    )
+    assert hook.status_code == 201, hook.text
+    b.webhook_id = hook.json()["id"]
     document = operator.get("/openapi.json").json()
     try:
         yield a, b, document
@@ -163,10 +170,15 @@ def values_of(tenant: Tenant, *, other: bool = False) -> dict[str, str]:
         "workflow_id": tenant.other_workflow_id if other else tenant.workflow_id,
         "run_id": tenant.other_run_id if other else tenant.run_id,
         "key_id": tenant.key_id,
+        "webhook_id": tenant.webhook_id,
         "node_id": "greet",
         "review_id": "review-that-is-not-there",
         "tenant_id": tenant.tenant_id,
         "asset": "swagger-ui.min.css",
+        # Dify's /v1 and Agno's routes name a run as these.
+        "workflow_run_id": tenant.other_run_id if other else tenant.run_id,
+        "task_id": tenant.other_run_id if other else tenant.run_id,
+        "form_token": "form-that-is-not-there",
     }
 
 

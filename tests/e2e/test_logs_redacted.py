@@ -45,6 +45,12 @@ def test_given_a_session_using_every_kind_of_credential_then_the_log_holds_none_
     used["tenant admin key"] = tenant["key"]["key"]
     with client(logging_cloud, used["tenant admin key"]) as admin:
         assert admin.post("/workflows", json=greeter()).status_code == 201
+        hook = admin.post(
+            "/webhooks", json={"url": "https://93.184.216.34/hook", "events": ["loop.*"]}
+        ).json()
+        used["webhook secret"] = hook["secret"]
+        rotated = admin.post(f"/webhooks/{hook['id']}/rotate-secret", json={}).json()
+        used["rotated webhook secret"] = rotated["secret"]
         run = admin.post(
             "/workflows/greeter/runs",
             json={"inputs": {"name": "Ada"}},

@@ -10,6 +10,7 @@ import pytest
 from moto import mock_aws
 
 from signoff.local.cloud import MOTO_CONFIG
+from signoff.local.event_sources import EventSources
 from signoff.local.functions import FunctionRunner, activate
 from signoff.local.moto_patches import apply_patches
 from signoff.local.provision import StackPlan, create_tables, plan_stack, provision_stack
@@ -50,7 +51,7 @@ def stack(aws: None) -> Iterator[StackPlan]:
         plan,
         {
             service: boto3.client(service, region_name=REGION)
-            for service in ("dynamodb", "iam", "lambda", "s3")
+            for service in ("dynamodb", "iam", "lambda", "s3", "sqs", "events")
         },
     )
     previous = activate(FunctionRunner(plan.functions))
@@ -58,3 +59,11 @@ def stack(aws: None) -> Iterator[StackPlan]:
         yield plan
     finally:
         activate(previous)
+
+
+@pytest.fixture
+def event_sources(stack: StackPlan) -> EventSources:
+    """The stack's SQS event sources, not polling on their own: `event_sources.drain()` runs
+    every queued message through its function on the test's thread (`fast_forward=True` also
+    brings failed messages back at once, so retries and dead-letter moves happen now)."""
+    return EventSources.for_plan(stack, sqs_client=boto3.client("sqs", region_name=REGION))

@@ -22,6 +22,10 @@ def test_given_the_real_template_when_creating_tables_then_keys_and_indexes_matc
         "TenantsTable",
         "RateLimitsTable",
         "IdempotencyTable",
+        "RunEventsTable",
+        "WebhooksTable",
+        "WebhookDeliveriesTable",
+        "WorkflowSessionsTable",
     }
     runs = dynamodb.describe_table(TableName=tables["RunsTable"])["Table"]
     assert runs["KeySchema"] == [

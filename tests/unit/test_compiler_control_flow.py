@@ -267,9 +267,14 @@ def iteration_workflow(**fields: Any) -> Workflow:
     ],
 )
 def test_given_an_iteration_then_it_is_a_map_running_its_children_per_item(fields, concurrency):
-    state = compile_workflow(iteration_workflow(**fields), TARGET)["States"]["each"]
+    states = compile_workflow(iteration_workflow(**fields), TARGET)["States"]
+    # The iteration's own state says iteration.started, then the Map runs the items.
+    assert states["each"]["Next"] == "each: items"
+    state = states["each: items"]
 
     assert state["Type"] == "Map"
+    assert state["Next"] == "each: completed"
+    assert states["each: completed"]["Next"] == "end"
     assert state["MaxConcurrency"] == concurrency
     assert state["ItemSelector"] == {
         "item": "{% $states.context.Map.Item.Value %}",
@@ -354,7 +359,8 @@ def test_given_a_loop_then_it_is_a_back_edge_with_a_round_counter():
     assert states["repeat"]["Next"] == "repeat: next round?"
     check = states["repeat: next round?"]
     leave, again = check["Choices"]
-    assert leave["Next"] == "end"
+    assert leave["Next"] == "repeat: completed"
+    assert states["repeat: completed"]["Next"] == "end"
     assert "$n_repeat.loop_round >= 3" in leave["Condition"]
     assert again["Condition"] == "{% true %}"
     # Each round starts from a clean slate: what the children recorded last round is cleared.

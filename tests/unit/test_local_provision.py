@@ -18,6 +18,8 @@ def test_given_the_real_template_then_every_resource_is_planned_from_it():
     planned |= set(plan.buckets)
     planned |= set(plan.bucket_policies) | set(plan.cloudfront)
     planned |= set(plan.secrets)
+    planned |= set(plan.event_buses)
+    planned |= set(plan.queues) | set(plan.queue_policies) | set(plan.rules)
     planned |= {logical_id for logical_id in plan.roles if logical_id in resources}
     assert planned == set(resources)
 
@@ -34,6 +36,10 @@ def test_given_the_real_template_then_tables_and_functions_get_stable_physical_n
         "TenantsTable": "signoff-TenantsTable",
         "RateLimitsTable": "signoff-RateLimitsTable",
         "IdempotencyTable": "signoff-IdempotencyTable",
+        "RunEventsTable": "signoff-RunEventsTable",
+        "WorkflowSessionsTable": "signoff-WorkflowSessionsTable",
+        "WebhooksTable": "signoff-WebhooksTable",
+        "WebhookDeliveriesTable": "signoff-WebhookDeliveriesTable",
     }
     assert plan.function("node").function_arn == (
         "arn:aws:lambda:us-east-1:123456789012:function:signoff-NodeFunction"
@@ -75,7 +81,23 @@ def test_given_the_real_template_then_the_api_has_its_routes_authorizer_and_resp
         ("/openapi.json", "GET"): None,
         ("/docs", "GET"): None,
         ("/docs/{asset+}", "GET"): None,
+        ("/events/schema", "GET"): None,
         ("/{proxy+}", "ANY"): "KeyAuthorizer",
+        # The streaming routes (StreamFunction, API Gateway response streaming).
+        ("/workflows/{workflow_id}/runs", "POST"): "KeyAuthorizer",
+        ("/runs/{run_id}/events", "GET"): "KeyAuthorizer",
+        # Dify's /v1 streaming routes (signoff/difyapi/streaming.py).
+        ("/v1/workflows/run", "POST"): "KeyAuthorizer",
+        ("/v1/workflows/{workflow_id}/run", "POST"): "KeyAuthorizer",
+        ("/v1/workflow/{run_id}/events", "GET"): "KeyAuthorizer",
+    }
+    streaming = {(route.path, route.method) for route in api.routes if route.streaming}
+    assert streaming == {
+        ("/workflows/{workflow_id}/runs", "POST"),
+        ("/runs/{run_id}/events", "GET"),
+        ("/v1/workflows/run", "POST"),
+        ("/v1/workflows/{workflow_id}/run", "POST"),
+        ("/v1/workflow/{run_id}/events", "GET"),
     }
     assert api.authorizers["KeyAuthorizer"].function_logical_id == "AuthorizerFunction"
     assert api.stage == "dev"
@@ -87,7 +109,7 @@ def test_given_short_names_when_looking_up_functions_then_case_does_not_matter()
 
     assert plan.function("API").logical_id == "ApiFunction"
     assert plan.function("Authorizer").logical_id == "AuthorizerFunction"
-    known = "api, authorizer, node, review, sandbox, sandbox_js, settle"
+    known = "api, authorizer, node, reconcile, review, sandbox, sandbox_js, settle"
     with pytest.raises(KeyError, match=known):
         plan.function("webhook")
 

@@ -1,7 +1,12 @@
 import type {
+  DebugRun,
   ErrorBody,
   Issue,
   NodeExecution,
+  RetryAccepted,
+  Review,
+  ReviewDecision,
+  RunVariables,
   RunPage,
   RunSummary,
   RunView,
@@ -62,6 +67,15 @@ export class ApiClient {
     return this.request("POST", "/workflows", document);
   }
 
+  /** Import a Dify DSL export as it is (YAML text); `workflowId`, when given, names it. */
+  importDifyWorkflow(yamlText: string, workflowId?: string): Promise<WorkflowCreated> {
+    const suffix = workflowId ? `?${new URLSearchParams({ id: workflowId })}` : "";
+    return this.request("POST", `/workflows${suffix}`, undefined, {
+      text: yamlText,
+      contentType: "application/yaml",
+    });
+  }
+
   async startRun(workflowId: string, request: StartRunRequest): Promise<StartedRun> {
     const body = await this.request<RunView | { run_id: string; status: string }>(
       "POST",
@@ -103,18 +117,119 @@ export class ApiClient {
     return body.data;
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  // ---------------------------------------------------------------- human in the loop
+
+  async listReviews(runId: string, status?: string): Promise<Review[]> {
+    const suffix = status ? `?${new URLSearchParams({ status })}` : "";
+    const body = await this.request<{ data: Review[] }>(
+      "GET",
+      `/runs/${encodeURIComponent(runId)}/reviews${suffix}`,
+    );
+    return body.data;
+  }
+
+  decideReview(runId: string, reviewId: string, decision: ReviewDecision): Promise<Review> {
+    return this.request(
+      "POST",
+      `/runs/${encodeURIComponent(runId)}/reviews/${encodeURIComponent(reviewId)}`,
+      decision,
+    );
+  }
+
+  getVariables(runId: string): Promise<RunVariables> {
+    return this.request("GET", `/runs/${encodeURIComponent(runId)}/variables`);
+  }
+
+  /** Change nodes' outputs while the run is paused: {node id: {name: value}}. */
+  patchVariables(runId: string, changes: Record<string, Record<string, unknown>>): Promise<RunVariables> {
+    return this.request("PATCH", `/runs/${encodeURIComponent(runId)}/variables`, changes);
+  }
+
+  cancelRun(runId: string): Promise<RunView> {
+    return this.request("POST", `/runs/${encodeURIComponent(runId)}/cancel`);
+  }
+
+  retryRun(
+    runId: string,
+    fromNodeId: string,
+    variables?: Record<string, Record<string, unknown>>,
+  ): Promise<RetryAccepted> {
+    return this.request("POST", `/runs/${encodeURIComponent(runId)}/retry`, {
+      from_node_id: fromNodeId,
+      ...(variables && Object.keys(variables).length ? { variables } : {}),
+    });
+  }
+
+  /** Run one node alone with the values of the variables it reads: {node id: {name: value}}. */
+  runNode(
+    workflowId: string,
+    nodeId: string,
+    inputs: Record<string, Record<string, unknown>>,
+  ): Promise<DebugRun> {
+    return this.request(
+      "POST",
+      `/workflows/${encodeURIComponent(workflowId)}/nodes/${encodeURIComponent(nodeId)}/run`,
+      { inputs },
+    );
+  }
+
+  /**
+   * Open the run's event stream (GET /runs/{id}/events, Server-Sent Events), followed through the
+   * run's pauses (a person deciding makes it go on). Answers the raw response: the caller reads
+   * its body. fetch() and not EventSource, which cannot send the
+   * Authorization header. Throws ApiError(0) when the API cannot be reached.
+   */
+  async openRunEvents(runId: string, lastEventId: string | null, signal?: AbortSignal): Promise<Response> {
+    const headers: Record<string, string> = {
+      Accept: "text/event-stream",
+      Authorization: `Bearer ${this.apiKey}`,
+      "Cache-Control": "no-cache",
+    };
+    if (lastEventId) headers["Last-Event-ID"] = lastEventId;
+    try {
+      const path = `/runs/${encodeURIComponent(runId)}/events?continue_on_pause=true`;
+      return await this.fetchImpl(`${this.baseUrl}${path}`, {
+        method: "GET",
+        headers,
+        signal,
+      });
+    } catch (caught) {
+      if (signal?.aborted) throw caught;
+      const where = this.baseUrl || "this site";
+      throw new ApiError(0, "network_error", `Could not reach the API at ${where}.`);
+    }
+  }
+
+  /** The API's error for a refused answer (reads its body). */
+  static async errorOf(response: Response): Promise<ApiError> {
+    const text = await response.text().catch(() => "");
+    let parsed: unknown = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return errorFrom(response, parsed);
+  }
+
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    raw?: { text: string; contentType: string },
+  ): Promise<T> {
     const headers: Record<string, string> = {
       Accept: "application/json",
       Authorization: `Bearer ${this.apiKey}`,
     };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (raw) headers["Content-Type"] = raw.contentType;
+    else if (body !== undefined) headers["Content-Type"] = "application/json";
     let response: Response;
     try {
       response = await this.fetchImpl(`${this.baseUrl}${path}`, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: raw ? raw.text : body === undefined ? undefined : JSON.stringify(body),
       });
     } catch {
       const where = this.baseUrl || "this site";
@@ -165,7 +280,8 @@ export function describeError(error: unknown): string {
       429: "Too many requests",
     };
     const prefix = lead[error.status] ?? (error.status >= 500 ? "The API failed" : "Rejected");
-    return `${prefix} (${error.status} ${error.code}): ${error.message}`;
+    const field = error.field ? ` (field: ${error.field})` : "";
+    return `${prefix} (${error.status} ${error.code}): ${error.message}${field}`;
   }
   return error instanceof Error ? error.message : String(error);
 }

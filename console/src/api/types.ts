@@ -133,6 +133,10 @@ export interface RunView {
   execution_arn?: string | null;
   current_nodes: NodeExecution[];
   progress: { finished_nodes: number; total_nodes: number };
+  /** normal, or step (the run pauses after every work node). */
+  mode?: RunMode | null;
+  /** The run this one retries, when it is a retry. */
+  retry_of?: string | null;
 }
 
 export interface RunSummary {
@@ -142,6 +146,8 @@ export interface RunSummary {
   status: string;
   created_at: string;
   finished_at?: string | null;
+  mode?: RunMode | null;
+  retry_of?: string | null;
 }
 
 /** A page of runs, newest first. */
@@ -151,9 +157,12 @@ export interface RunPage {
   hasMore: boolean;
 }
 
+export type RunMode = "normal" | "step";
+
 export interface StartRunRequest {
   inputs: Record<string, unknown>;
   user?: string;
+  mode?: RunMode;
 }
 
 /** What starting a run answered: the finished run (200), or only its id while it runs (202). */
@@ -177,4 +186,77 @@ const TERMINAL_RUN_STATUSES = new Set(["succeeded", "partial-succeeded", "failed
 
 export function isTerminalRunStatus(status: string): boolean {
   return TERMINAL_RUN_STATUSES.has(status);
+}
+
+// ------------------------------------------------------------------ human in the loop
+
+export type ReviewKind = "review" | "step" | "human-input";
+
+/** A wait of a run on a person (GET /runs/{id}/reviews). The task token is never shown. */
+export interface Review {
+  review_id: string;
+  run_id: string;
+  node_id: string;
+  node_type: string;
+  node_title: string;
+  round: number;
+  kind: ReviewKind | string;
+  status: string;
+  outputs?: Record<string, unknown> | null;
+  /** The node's review settings (max_rounds...), or the human-input form. */
+  settings: Record<string, unknown>;
+  decision?: string | null;
+  feedback?: string | null;
+  edited_outputs?: Record<string, unknown> | null;
+  action_id?: string | null;
+  inputs?: Record<string, unknown> | null;
+  patch?: Record<string, unknown> | null;
+  decided_by?: string | null;
+  decided_at?: string | null;
+  created_at: string;
+  expires_at?: string | null;
+}
+
+export type ReviewDecision =
+  | { action: "approve" }
+  | { action: "revise"; feedback: string }
+  | { action: "edit"; outputs: Record<string, unknown> }
+  | { action: "submit"; action_id?: string; inputs: Record<string, unknown> };
+
+export interface VariableEdit {
+  node_id: string;
+  outputs: Record<string, unknown>;
+  by: string;
+  at: string;
+}
+
+/** GET/PATCH /runs/{id}/variables: every node's latest outputs, pending edits applied. */
+export interface RunVariables {
+  run_id: string;
+  status: string;
+  variables: Record<string, Record<string, unknown> | null>;
+  pending_patch: Record<string, unknown>;
+  edits: VariableEdit[];
+}
+
+export interface RetryAccepted {
+  run_id: string;
+  status: string;
+  retry_of: string;
+}
+
+/** A single-node run (POST /workflows/{id}/nodes/{node_id}/run). */
+export interface DebugRun {
+  debug_run_id: string;
+  workflow_id: string;
+  node_id: string;
+  node_type: string;
+  status: string;
+  inputs?: Record<string, unknown> | null;
+  outputs?: Record<string, unknown> | null;
+  error?: { type: string; message: string } | null;
+  started_at: string;
+  finished_at?: string | null;
+  elapsed_ms?: number | null;
+  attempts: number;
 }

@@ -17,7 +17,7 @@ import { useEffect, useLayoutEffect, useMemo, useState, type KeyboardEvent } fro
 import type { Issue } from "../api/types";
 import { StateIcon } from "../components/StatusBadge";
 import type { NodeStateView } from "../runs/nodeState";
-import { hasOwnPositions, layoutGraph, type Direction } from "./layout";
+import { hasOwnPositions, layoutGraph, NODE_HEIGHT, NODE_WIDTH, type Direction } from "./layout";
 import { SOURCE_HANDLE, type DrawNode, type DrawableGraph } from "./model";
 
 export interface GraphViewProps {
@@ -82,16 +82,25 @@ const FIT_OPTIONS = { padding: 0.12, maxZoom: 1.1 };
 const NARROW_PX = 640;
 
 /** Fits the graph to its box again whenever the box changes size (a panel opens, the window
- * turns narrow). */
+ * turns narrow), or cards grow to list their issues (a refused import): none is left cut off. */
 function FitOnResize() {
   const { fitView } = useReactFlow();
   const width = useStore((store) => store.width);
   const height = useStore((store) => store.height);
+  // Only cards with issues count: a run's cards changing state must not move the view under the
+  // person's pointer.
+  const issueCardsHeight = useStore((store) => {
+    let total = 0;
+    for (const node of store.nodeLookup.values()) {
+      if ((node.data as CardData).issues.length > 0) total += node.measured.height ?? 0;
+    }
+    return total;
+  });
   useEffect(() => {
     if (!width || !height) return;
     const frame = requestAnimationFrame(() => void fitView(FIT_OPTIONS));
     return () => cancelAnimationFrame(frame);
-  }, [width, height, fitView]);
+  }, [width, height, issueCardsHeight, fitView]);
   return null;
 }
 
@@ -135,6 +144,10 @@ export function GraphView({
           id: node.id,
           type: "card",
           position: positions.get(node.id) ?? { x: 0, y: 0 },
+          // A node is drawn only once it has a size: these stand in until the browser measures it,
+          // so a card re-created by an update (a new state) never blinks out while it waits.
+          initialWidth: NODE_WIDTH,
+          initialHeight: NODE_HEIGHT,
           data: { node, state, issues: nodeIssues, direction },
           selected: node.id === selectedNodeId,
           ariaLabel: words.filter(Boolean).join(", "),

@@ -1,14 +1,18 @@
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 
+import type { Review } from "../api/types";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Json } from "../components/Json";
 import { NodeStateBadge, RunStatusBadge, StateIcon } from "../components/StatusBadge";
 import { formatDuration, formatTime } from "../components/time";
 import { GraphView } from "../graph/GraphView";
 import { drawableGraph } from "../graph/model";
+import { useReviews } from "../reviews/useReviews";
 import { NodeDetails } from "../runs/NodeDetails";
 import { NODE_STATE_LABELS, NODE_STATES, nodeStates } from "../runs/nodeState";
+import { CancelRun, isRetryable, RetryPanel } from "../runs/RunControls";
 import { useRun } from "../runs/useRun";
+import { VariableInspector } from "../runs/VariableInspector";
 import { Link } from "../router";
 import { useApi } from "../session/SessionContext";
 import { useLoad } from "./useLoad";
@@ -17,7 +21,8 @@ import { useTitle } from "./useTitle";
 export function RunPage({ runId }: { runId: string }) {
   useTitle(`Run ${runId.slice(0, 8)}`);
   const client = useApi();
-  const { snapshot, error, settled } = useRun(runId);
+  const { snapshot, error, settled, mode, refresh } = useRun(runId);
+  const reviews = useReviews(runId, snapshot);
   const workflowId = snapshot?.run.workflow_id ?? "";
   // The workflow's graph is read once the run names it (an empty key loads nothing yet).
   const workflow = useLoad(
@@ -25,12 +30,31 @@ export function RunPage({ runId }: { runId: string }) {
     workflowId,
   );
   const [selected, setSelected] = useState<string | null>(null);
+  const [retryFrom, setRetryFrom] = useState<string | null>(null);
+  const [message, setMessage] = useState("");
 
   const graph = useMemo(() => drawableGraph(workflow.data?.graph ?? null), [workflow.data]);
+  const pending = reviews.pending;
   const states = useMemo(
-    () => (snapshot ? nodeStates(graph, snapshot.run, snapshot.nodes) : {}),
-    [graph, snapshot],
+    () => (snapshot ? nodeStates(graph, snapshot.run, snapshot.nodes, pending) : {}),
+    [graph, snapshot, pending],
   );
+  const pendingByNode = useMemo(() => new Map(pending.map((review) => [review.node_id, review])), [pending]);
+
+  // A new pause opens its node, so the decision is at hand (once per review: closing it sticks).
+  const opened = useRef(new Set<string>());
+  useEffect(() => {
+    const fresh = pending.find((review) => !opened.current.has(review.review_id));
+    if (!fresh) return;
+    for (const review of pending) opened.current.add(review.review_id);
+    setSelected(fresh.node_id);
+  }, [pending]);
+
+  const changed = (text: string) => {
+    setMessage(text);
+    refresh();
+    reviews.reload();
+  };
 
   if (!snapshot) {
     return (
@@ -62,12 +86,23 @@ export function RunPage({ runId }: { runId: string }) {
               of <Link to={`/workflows/${encodeURIComponent(run.workflow_id)}`}>{run.workflow_id}</Link>{" "}
               v{run.workflow_version}
             </span>
-            <span aria-live="polite" className="muted live">
-              {settled ? "final" : error ? "retrying…" : "updating every second"}
+            {run.mode === "step" && <span className="badge mode-badge">step mode</span>}
+            {run.retry_of && (
+              <span className="retry-of">
+                retry of <Link to={`/runs/${encodeURIComponent(run.retry_of)}`} className="mono">{run.retry_of}</Link>
+              </span>
+            )}
+            <span aria-live="polite" className="muted live" data-mode={mode ?? ""}>
+              {settled ? "final" : error ? "retrying…" : mode === "stream" ? "live" : "updating every second"}
             </span>
           </p>
         </div>
+        <CancelRun run={run} onChanged={changed} />
       </div>
+      <p className="status-line" role="status" aria-live="polite">
+        {message}
+      </p>
+      {pending.length > 0 && <WaitingOnYou pending={pending} onOpen={setSelected} />}
       <ErrorNotice error={error} title={settled ? "Could not read the run." : "Reading the run failed; trying again."} />
       {workflow.error != null && <ErrorNotice error={workflow.error} title="Could not load the workflow's graph." />}
       {versionDiffers && (
@@ -96,7 +131,7 @@ export function RunPage({ runId }: { runId: string }) {
       </dl>
       {run.error && (
         <div className="notice notice-error" role="alert">
-          The run failed{run.error.node_id ? <> at node <span className="mono">{run.error.node_id}</span></> : null}:{" "}
+          {run.status === "stopped" ? "The run was stopped" : "The run failed"}{run.error.node_id ? <> at node <span className="mono">{run.error.node_id}</span></> : null}:{" "}
           <strong>{run.error.type ?? "Error"}</strong>: <span className="error-text">{run.error.message ?? ""}</span>
         </div>
       )}
@@ -118,11 +153,38 @@ export function RunPage({ runId }: { runId: string }) {
               node={selectedNode}
               run={run}
               state={states[selectedNode.id]}
+              review={pendingByNode.get(selectedNode.id) ?? null}
+              onDecided={changed}
+              onRetryFrom={
+                isRetryable(run)
+                  ? (nodeId) => {
+                      setRetryFrom(nodeId);
+                      document.getElementById("retry-panel")?.querySelector("select")?.focus();
+                    }
+                  : undefined
+              }
               onClose={() => setSelected(null)}
             />
           </div>
         )}
       </div>
+      {isRetryable(run) && (
+        <RetryPanel
+          run={run}
+          nodes={graph.nodes}
+          states={states}
+          retryFrom={retryFrom}
+          onRetryFromChange={setRetryFrom}
+        />
+      )}
+      {(run.mode === "step" || run.status === "paused") && (
+        <VariableInspector
+          runId={run.run_id}
+          nodes={graph.nodes}
+          editable={run.status === "paused" && pending.length > 0}
+          reloadKey={`${run.status}|${pending.map((review) => review.review_id).join(",")}`}
+        />
+      )}
       <section aria-labelledby="node-list-title">
         <h2 id="node-list-title">Nodes</h2>
         <div className="table-wrap">
@@ -170,6 +232,25 @@ export function RunPage({ runId }: { runId: string }) {
         </section>
       </div>
     </>
+  );
+}
+
+function WaitingOnYou({ pending, onOpen }: { pending: Review[]; onOpen(nodeId: string): void }) {
+  return (
+    <div className="notice notice-waiting" role="region" aria-label="Waiting on a person">
+      <strong>Waiting on a person:</strong>
+      <ul>
+        {pending.map((review) => (
+          <li key={review.review_id}>
+            <button type="button" className="link" onClick={() => onOpen(review.node_id)}>
+              {review.kind === "human-input" ? "Fill in the form of" : review.kind === "step" ? "Go on after" : "Review"}{" "}
+              {review.node_title || review.node_id}
+            </button>
+            {review.kind === "review" && review.round > 1 && <span className="muted"> (round {review.round})</span>}
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
 

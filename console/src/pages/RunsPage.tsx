@@ -109,6 +109,8 @@ export function RunsPage() {
                     >
                       {run.run_id.slice(0, 8)}
                     </Link>
+                    {run.mode === "step" && <span className="muted"> · step mode</span>}
+                    {run.retry_of && <span className="muted"> · retry of {run.retry_of.slice(0, 8)}</span>}
                   </td>
                   <td>
                     <Link to={`/workflows/${encodeURIComponent(run.workflow_id)}`}>{run.workflow_id}</Link>{" "}

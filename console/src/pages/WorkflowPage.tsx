@@ -1,7 +1,7 @@
 import { useMemo, useState } from "react";
 
 import { ApiError } from "../api/client";
-import type { GraphNode, InputVariable } from "../api/types";
+import type { GraphNode, InputVariable, RunMode } from "../api/types";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Json } from "../components/Json";
 import { formatTime } from "../components/time";
@@ -11,6 +11,7 @@ import { GraphView } from "../graph/GraphView";
 import { drawableGraph } from "../graph/model";
 import { Link, navigate } from "../router";
 import { useApi, useSession } from "../session/SessionContext";
+import { NodeRun } from "../workflows/NodeRun";
 import { useLoad } from "./useLoad";
 import { useTitle } from "./useTitle";
 
@@ -73,6 +74,8 @@ export function WorkflowPage({ workflowId }: { workflowId: string }) {
               <p>
                 <span className="mono">{selectedNode.id}</span> · {selectedNode.type}
               </p>
+              <NodeRun key={selectedNode.id} workflowId={data.id} node={selectedNode} />
+              <h4>Settings</h4>
               <Json value={selectedNode} label={`Settings of ${selectedNode.id}`} />
             </aside>
           )}
@@ -93,6 +96,7 @@ function StartRun({ workflowId, inputs }: { workflowId: string; inputs: InputVar
   const [error, setError] = useState<unknown>(null);
   const [serverErrors, setServerErrors] = useState<FormErrors>({});
   const [user, setUser] = useState("");
+  const [mode, setMode] = useState<RunMode>("normal");
 
   const start = async (values: Record<string, unknown>) => {
     setBusy(true);
@@ -102,6 +106,7 @@ function StartRun({ workflowId, inputs }: { workflowId: string; inputs: InputVar
       const started = await client.startRun(workflowId, {
         inputs: values,
         ...(user.trim() ? { user: user.trim() } : {}),
+        ...(mode === "step" ? { mode } : {}),
       });
       navigate(`/runs/${encodeURIComponent(started.runId)}`);
     } catch (caught) {
@@ -132,20 +137,35 @@ function StartRun({ workflowId, inputs }: { workflowId: string; inputs: InputVar
       <fieldset className="mode" aria-describedby="step-mode-note">
         <legend>Mode</legend>
         <label>
-          <input type="radio" name="mode" value="normal" checked readOnly disabled={busy} /> Normal
+          <input
+            type="radio"
+            name="mode"
+            value="normal"
+            checked={mode === "normal"}
+            onChange={() => setMode("normal")}
+            disabled={busy}
+          />{" "}
+          Normal
         </label>
-        <label className="disabled">
-          <input type="radio" name="mode" value="step" disabled /> Step mode (pause after every
-          node)
+        <label>
+          <input
+            type="radio"
+            name="mode"
+            value="step"
+            checked={mode === "step"}
+            onChange={() => setMode("step")}
+            disabled={busy}
+          />{" "}
+          Step mode (pause after every node)
         </label>
         <small id="step-mode-note" className="muted">
-          Step mode needs the review API, which this deployment does not offer yet.
+          Step mode pauses after each node: look at every node's outputs, change them, then go on.
         </small>
       </fieldset>
       {busy && (
         <p className="muted" role="status">
-          Running: the API answers when the run ends, or with its id when it takes longer than
-          its wait.
+          Running: the API answers when the run ends or pauses, or with its id when it takes
+          longer than its wait.
         </p>
       )}
       <ErrorNotice error={error} title="The run was not started." />

@@ -70,6 +70,8 @@ export function WorkflowsPage() {
 
 interface Picked extends ReadFile {
   fileName: string;
+  /** The file as it is: a Dify DSL export is sent unchanged, as YAML. */
+  text: string;
 }
 
 function ImportPanel() {
@@ -95,20 +97,23 @@ function ImportPanel() {
       setPicked(null);
       return;
     }
-    const read = readWorkflowFile(file.name, await file.text());
-    setPicked({ ...read, fileName: file.name });
+    const text = await file.text();
+    const read = readWorkflowFile(file.name, text);
+    setPicked({ ...read, fileName: file.name, text });
     setWorkflowId(read.suggestedId);
   };
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    if (!picked?.document || picked.dify) return;
+    if (!picked?.document) return;
     setBusy(true);
     setError(null);
     setIssues([]);
     try {
-      const document = { ...picked.document, ...(workflowId.trim() ? { id: workflowId.trim() } : {}) };
-      const created = await client.createWorkflow(document);
+      const id = workflowId.trim();
+      const created = picked.dify
+        ? await client.importDifyWorkflow(picked.text, id || undefined)
+        : await client.createWorkflow({ ...picked.document, ...(id ? { id } : {}) });
       navigate(`/workflows/${encodeURIComponent(created.id)}`);
     } catch (caught) {
       report(caught);
@@ -118,14 +123,14 @@ function ImportPanel() {
     }
   };
 
-  const canImport = Boolean(picked?.document) && !picked?.dify && !busy;
+  const canImport = Boolean(picked?.document) && !busy;
 
   return (
     <section className="panel" aria-labelledby="import-title">
       <h2 id="import-title">Import a workflow</h2>
       <form className="import-form" onSubmit={submit}>
         <div className="field">
-          <label htmlFor="workflow-file">Workflow file (native YAML or JSON)</label>
+          <label htmlFor="workflow-file">Workflow file (native YAML or JSON) or a Dify DSL export</label>
           <input
             id="workflow-file"
             type="file"
@@ -161,8 +166,8 @@ function ImportPanel() {
       )}
       {picked?.dify && (
         <p className="notice" role="status">
-          {picked.fileName} is a Dify DSL export. This API does not import Dify DSL yet: only
-          signoff's native format. The preview below shows its graph.
+          {picked.fileName} is a Dify DSL export: it is sent as it is (YAML) and the API converts
+          it; its graph keeps its positions.
         </p>
       )}
       <ErrorNotice error={error} title="The import was refused." />

@@ -1,6 +1,6 @@
 import { useEffect, useRef } from "react";
 
-import type { NodeExecution, RunView } from "../api/types";
+import type { NodeExecution, Review, RunView } from "../api/types";
 import { Json } from "../components/Json";
 import { NodeStateBadge } from "../components/StatusBadge";
 import { formatDuration, formatTime } from "../components/time";
@@ -12,6 +12,11 @@ export interface NodeDetailsProps {
   node: DrawNode;
   run: RunView;
   state: NodeStateView;
+  /** The node's pending review, when the run waits on it. */
+  review: Review | null;
+  onDecided(message: string): void;
+  /** Offered on a failed or stopped run: retry it from this node. */
+  onRetryFrom?(nodeId: string): void;
   onClose(): void;
 }
 
@@ -60,7 +65,7 @@ function Attempt({ execution, index }: { execution: NodeExecution; index: number
 }
 
 /** Everything known about one node of a run: state, error, every attempt with its data. */
-export function NodeDetails({ node, run, state, onClose }: NodeDetailsProps) {
+export function NodeDetails({ node, state, review, onDecided, onRetryFrom, onClose }: NodeDetailsProps) {
   // Newest attempt first: that is the one a person looks for.
   const attempts = [...state.attempts].reverse();
   // Opening a node moves the focus (and, on a narrow screen, the view) to its details.
@@ -96,7 +101,14 @@ export function NodeDetails({ node, run, state, onClose }: NodeDetailsProps) {
           <span className="error-text">{state.runError.message ?? ""}</span>
         </div>
       )}
-      <ReviewPanel run={run} nodeId={node.id} state={state} />
+      {review && <ReviewPanel key={review.review_id} review={review} onDecided={onDecided} />}
+      {onRetryFrom && node.type !== "start" && (
+        <p>
+          <button type="button" onClick={() => onRetryFrom(node.id)}>
+            Retry the run from this node
+          </button>
+        </p>
+      )}
       {attempts.length > 0 && (
         <section aria-label="Attempts">
           <h3>

@@ -173,4 +173,35 @@ describe("nodeStates", () => {
     expect(views.yes.state).toBe("unknown");
     expect(views.yes.label).toBe("not recorded");
   });
+
+  it("given a reviewed node whose review is pending, then it is paused in words and nothing after it is decided", () => {
+    const pending = {
+      review_id: "rv-1",
+      run_id: "r1",
+      node_id: "normalize",
+      node_type: "code",
+      node_title: "Normalize the name",
+      round: 1,
+      kind: "step",
+      status: "pending",
+      settings: {},
+      created_at: "2026-01-01T00:00:01.000Z",
+    };
+
+    const views = nodeStates(hello, run({ status: "paused" }), [execution("normalize", "succeeded")], [pending]);
+
+    expect([views.normalize.state, views.normalize.label]).toEqual(["paused", "paused (step mode)"]);
+    expect(views.has_name.state).toBe("waiting");
+    expect(views.end.state).toBe("waiting");
+  });
+
+  it("given a run cancelled while a node waited on its review, then the node stopped and nothing after it ran", () => {
+    const reviewed = execution("normalize", "succeeded", { review: { status: "cancelled", decision: null } });
+
+    const views = nodeStates(hello, run({ status: "stopped" }), [reviewed]);
+
+    expect(views.normalize.state).toBe("stopped");
+    expect(views.has_name.state).toBe("not-run");
+    expect(views.end.state).toBe("not-run");
+  });
 });

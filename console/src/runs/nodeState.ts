@@ -1,4 +1,4 @@
-import { isTerminalRunStatus, type NodeExecution, type RunView } from "../api/types";
+import { isTerminalRunStatus, type NodeExecution, type Review, type RunView } from "../api/types";
 import { adjacency, topologicalOrder, type DrawableGraph } from "../graph/model";
 
 // What state each node of a run is in, from what the API tells: the run (GET /runs/{id}) and its
@@ -80,13 +80,25 @@ const RECORD_STATES: Record<string, NodeState> = {
   canceled: "stopped",
 };
 
+const PAUSE_LABELS: Record<string, string> = {
+  review: "paused for review",
+  step: "paused (step mode)",
+  "human-input": "waiting for input",
+};
+
 /** States after which the run carries on from the node (its outputs are there to use). */
 const PASSED: ReadonlySet<NodeState> = new Set(["succeeded", "exception"]);
 /** States a node may still leave, so what follows it is not decided yet. */
 const OPEN: ReadonlySet<NodeState> = new Set(["waiting", "running", "retrying", "paused", "unknown"]);
 
+/** Review statuses that end a wait without a decision: the run did not go on from the node. */
+const UNDECIDED_REVIEWS: Record<string, NodeState> = { cancelled: "stopped" };
+
 function recordState(attempts: NodeExecution[], runStatus: string): NodeState {
   const latest = attempts[attempts.length - 1];
+  // A run cancelled while it waited on the node's review stopped there, whatever the node did.
+  const closed = UNDECIDED_REVIEWS[latest.review?.status ?? ""];
+  if (closed) return closed;
   const state = RECORD_STATES[latest.status] ?? "unknown";
   if (state === "running") {
     // An execution still "running" in a finished run was cut off (cancelled, timed out).
@@ -113,7 +125,11 @@ export function nodeStates(
   graph: DrawableGraph,
   run: RunView,
   executions: NodeExecution[],
+  pending: Review[] = [],
 ): Record<string, NodeStateView> {
+  // A node with a pending review is paused whatever its execution says (a reviewed node's own
+  // execution has ended; a human-input node has none): what follows it is not decided yet.
+  const pausedBy = new Map(pending.map((review) => [review.node_id, review]));
   const { outgoing, incoming } = adjacency(graph);
   const types = new Map(graph.nodes.map((node) => [node.id, node.type]));
   const attemptsOf = new Map<string, NodeExecution[]>();
@@ -158,6 +174,10 @@ export function nodeStates(
   const states = new Map<string, NodeState>();
 
   for (const id of topologicalOrder(graph)) {
+    if (pausedBy.has(id) && !terminal) {
+      states.set(id, "paused");
+      continue;
+    }
     const attempts = attemptsOf.get(id);
     if (attempts?.length) {
       states.set(id, recordState(attempts, run.status));
@@ -205,10 +225,12 @@ export function nodeStates(
     let label = NODE_STATE_LABELS[state];
     const latest = attempts[attempts.length - 1];
     if (state === "retrying" && latest) label = `retrying (attempt ${latest.attempt})`;
+    const review = pausedBy.get(node.id);
+    if (state === "paused" && review) label = PAUSE_LABELS[review.kind] ?? label;
     views[node.id] = {
       state,
       label,
-      inferred: attempts.length === 0,
+      inferred: attempts.length === 0 && !review,
       attempts,
       runError: node.id === failedNode ? run.error : null,
     };

@@ -138,6 +138,19 @@ class Conflict(SignoffError):
     code = "conflict"
 
 
+# --- human-input forms (signoff.reviews.forms): a form takes one submission, while it is open.
+class FormSubmitted(Conflict):
+    """The form was submitted already: a form takes exactly one submission."""
+
+    code = "human_input_form_submitted"
+
+
+class FormExpired(Conflict):
+    """The form is closed without a submission: its time ran out, or its run stopped."""
+
+    code = "human_input_form_expired"
+
+
 class NodeExecutionError(SignoffError):
     """A node failed at run time; its class name is the error type Retry and Catch match."""
 

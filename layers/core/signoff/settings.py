@@ -33,6 +33,11 @@ class Settings(BaseSettings):
 
     blocking_wait_seconds: float = Field(default=25.0, ge=0, le=29)
 
+    # Lifecycle events (signoff/events; docs/internals.md "Events"): each run's event log, and the
+    # project's EventBridge bus they are published to. Without the table a function emits nothing.
+    run_events_table: str | None = None
+    event_bus_name: str | None = None
+
     # Human in the loop: the reviews a run waits on, and the function its review waits invoke.
     reviews_table: str | None = None
     review_function_arn: str | None = None
@@ -84,6 +89,29 @@ class Settings(BaseSettings):
     # Outbound requests (http-request, tool and retriever URLs, remote files) may reach loopback,
     # private and link-local addresses (signoff/net): off in production, on in the local cloud.
     allow_private_network: bool = False
+
+    # Webhooks (signoff/webhooks; the README's "Webhooks" section): subscriptions, the log of
+    # their deliveries and the queue deliveries wait in between attempts.
+    webhooks_table: str | None = None
+    webhook_deliveries_table: str | None = None
+    webhook_deliveries_queue_url: str | None = None
+    # Seconds before each retry: after failed attempt n the n-th delay (the last one repeats),
+    # each at most SQS's 12 h. The deliveries queue's maxReceiveCount must be max_attempts.
+    webhook_retry_delays: list[int] = Field(
+        default_factory=lambda: [30, 300, 1800, 7200, 18000, 36000, 43200]
+    )
+    webhook_max_attempts: int = Field(default=8, ge=1, le=100)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=30)
+    # A rotated secret keeps signing (beside the new one) this long.
+    webhook_secret_grace_seconds: int = Field(default=24 * 60 * 60, ge=0, le=7 * 24 * 60 * 60)
+    # Payloads larger than this (bytes of JSON) have their largest values replaced by links.
+    webhook_max_payload_bytes: int = Field(default=16 * 1024, ge=1024, le=200 * 1024)
+    webhook_delivery_retention_days: int = Field(default=30, ge=1, le=365)
+    # The API's public base URL, for links in webhook payloads (a relative path when unset).
+    api_url: str | None = None
+
+    # Agno's sessions (signoff/difyapi/sessions.py): the state runs of one session_id share.
+    workflow_sessions_table: str | None = None
 
     def require(self, field: str) -> str:
         """The value of a resource setting this function needs, or a clear configuration error."""

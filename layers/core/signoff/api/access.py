@@ -29,7 +29,14 @@ from signoff.errors import Forbidden, Unauthorized
 
 # Routes the gateway serves without credentials (template.yaml: Auth: NONE).
 PUBLIC_ROUTES = frozenset(
-    {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/<asset>")}
+    {
+        ("GET", "/health"),
+        ("GET", "/openapi.json"),
+        ("GET", "/docs"),
+        ("GET", "/docs/<asset>"),
+        # The lifecycle events' JSON Schema (signoff/events/schema.py).
+        ("GET", "/events/schema"),
+    }
 )
 OPERATOR_ROUTES = frozenset({("POST", "/tenants"), ("GET", "/tenants")})
 V1_PREFIX = "/v1/"
@@ -59,6 +66,8 @@ AppRule = OfWorkflow | OfRun | AnyTarget
 APP_ROUTES: dict[tuple[str, str], AppRule] = {
     ("GET", "/workflows/<workflow_id>"): OfWorkflow("workflow_id"),
     ("POST", "/workflows/<workflow_id>/runs"): OfWorkflow("workflow_id"),
+    # Agno's cancel (signoff/api/routes/agno.py).
+    ("POST", "/workflows/<workflow_id>/runs/<run_id>/cancel"): OfWorkflow("workflow_id"),
     ("GET", "/runs/<run_id>"): OfRun("run_id"),
     ("GET", "/runs/<run_id>/nodes"): OfRun("run_id"),
     ("GET", "/runs/<run_id>/events"): OfRun("run_id"),
@@ -71,6 +80,9 @@ APP_ROUTES: dict[tuple[str, str], AppRule] = {
     ("POST", "/runs/<run_id>/reviews/<review_id>"): OfRun("run_id"),
     # The token service lets an app key issue scopes within its workflow only.
     ("POST", "/tokens"): AnyTarget(),
+    # A form names its run only through its token: the route checks the form's workflow.
+    ("GET", "/forms/<form_token>"): AnyTarget(),
+    ("POST", "/forms/<form_token>"): AnyTarget(),
 }
 
 

@@ -3,6 +3,10 @@
 `error_code` is the numeric code of the seed's families (signoff.errors.ERROR_CODES: 1000
 parameters, 2000 authentication, 3000 resources, 4000 execution, 5000 system). No answer carries
 a stack trace: an unexpected exception is logged and answered 500 `internal_error`.
+
+Under /v1 (Dify's Service API) the same errors answer in Dify's shape, `{status, code, message}`
+(and the numeric `error_code`), with Dify's codes and statuses where Dify names the same error
+differently (DIFY_CODES, DIFY_STATUSES): Dify's clients branch on those.
 """
 
 from __future__ import annotations
@@ -35,6 +39,32 @@ logger = Logger(child=True)
 _IN_PROGRESS_RETRY_SECONDS = 1
 
 
+# Requests under this prefix are Dify's Service API: their errors take Dify's shape.
+DIFY_PREFIX = "/v1/"
+# signoff's error codes that Dify names otherwise; any other code is answered as it is.
+DIFY_CODES: dict[str, str] = {
+    "invalid_input": "invalid_param",
+    "invalid_json": "invalid_param",
+    "invalid_graph": "invalid_param",
+    "bad_request": "invalid_param",
+    "payload_too_large": "file_too_large",
+    "unsupported_media_type": "unsupported_file_type",
+    "internal_error": "internal_server_error",
+    "configuration_error": "internal_server_error",
+}
+
+
+# Statuses Dify answers otherwise for the same error (a closed human-input form is 412 there).
+DIFY_STATUSES: dict[str, int] = {
+    "human_input_form_submitted": 412,
+    "human_input_form_expired": 412,
+}
+
+
+def is_dify_path(path: str | None) -> bool:
+    return bool(path) and (path + "/").startswith(DIFY_PREFIX)
+
+
 def error_response(
     status: int,
     code: str,
@@ -43,7 +73,23 @@ def error_response(
     field: str | None = None,
     issues: list[IssueBody] | None = None,
     headers: dict[str, str] | None = None,
+    dify: bool = False,
 ) -> Response:
+    if dify:
+        status = DIFY_STATUSES.get(code, status)
+        # Dify's fields, plus the numeric error_code every signoff error carries.
+        body = {
+            "status": int(status),
+            "code": DIFY_CODES.get(code, code),
+            "message": message,
+            "error_code": error_code_for(code, status),
+        }
+        return Response(
+            status_code=status,
+            content_type=content_types.APPLICATION_JSON,
+            body=body,
+            headers=headers,
+        )
     body = ErrorBody(
         status=status,
         code=code,
@@ -69,8 +115,9 @@ def error_response(
     )
 
 
-def response_for(error: SignoffError) -> Response:
-    """The answer to a domain error (also used before routing, by signoff.api.gate)."""
+def response_for(error: SignoffError, *, path: str | None = None) -> Response:
+    """The answer to a domain error (also used before routing, by signoff.api.gate); `path`,
+    the request's, picks Dify's shape under /v1."""
     if error.status >= 500:
         logger.exception("request failed", extra={"code": error.code})
     issues = (
@@ -88,25 +135,36 @@ def response_for(error: SignoffError) -> Response:
     # code only. Other 5xx (an upstream service refusing) are written for the client.
     message = _internal_message(error) if error.status == 500 else error.message
     return error_response(
-        error.status, error.code, message, field=field, issues=issues, headers=headers or None
+        error.status,
+        error.code,
+        message,
+        field=field,
+        issues=issues,
+        headers=headers or None,
+        dify=is_dify_path(path),
     )
 
 
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
+    def dify() -> bool:
+        return is_dify_path(app.current_event.path)
+
     @app.exception_handler(SignoffError)
     def signoff_error(error: SignoffError) -> Response:
-        return response_for(error)
+        return response_for(error, path=app.current_event.path)
 
     @app.exception_handler(RequestValidationError)
     def request_invalid(error: RequestValidationError) -> Response:
         problems = list(error.errors())
         first = problems[0] if problems else {}
         if first.get("type") == "json_invalid":
-            return error_response(400, "invalid_json", "the request body is not valid JSON")
+            return error_response(
+                400, "invalid_json", "the request body is not valid JSON", dify=dify()
+            )
         field = _field_name(first.get("loc", ()))
         reason = first.get("msg") or "is invalid"
         message = f"{field}: {reason}" if field else reason
-        return error_response(400, InvalidInput.code, message, field=field)
+        return error_response(400, InvalidInput.code, message, field=field, dify=dify())
 
     @app.exception_handler(RequestUnsupportedContentType)
     def unsupported_content_type(error: RequestUnsupportedContentType) -> Response:
@@ -114,17 +172,20 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
             HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             "send the request body as application/json",
+            dify=dify(),
         )
 
     @app.not_found
     def route_not_found(error: NotFoundError) -> Response:
         event = app.current_event
-        return error_response(404, "not_found", f"no route for {event.http_method} {event.path}")
+        return error_response(
+            404, "not_found", f"no route for {event.http_method} {event.path}", dify=dify()
+        )
 
     @app.exception_handler(Exception)
     def unexpected(error: Exception) -> Response:
         logger.exception("unhandled error")
-        return error_response(500, "internal_error", "an internal error occurred")
+        return error_response(500, "internal_error", "an internal error occurred", dify=dify())
 
 
 def _internal_message(error: SignoffError) -> str:

@@ -8,6 +8,7 @@ every authenticated request counts against its key and tenant, invalid ones incl
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,8 +19,10 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from signoff.api.errors import response_for
 from signoff.api.principal import principal_from_event
+from signoff.api.yaml_workflows import yaml_workflow_as_json
 from signoff.auth.principal import Principal
 from signoff.errors import (
+    InvalidInput,
     InvalidJson,
     PayloadTooLarge,
     RateLimited,
@@ -51,6 +54,21 @@ def is_json(media: str) -> bool:
     )
 
 
+# Dify's file upload and Agno's run form (template.yaml: BinaryMediaTypes, so they arrive intact)
+# are the only multipart bodies: on these paths only, and with the boundary that delimits them.
+MULTIPART = "multipart/form-data"
+MULTIPART_PATHS = (re.compile(r"^/v1/files/upload$"), re.compile(r"^/workflows/[^/]+/runs$"))
+
+
+def check_multipart(event: Mapping[str, Any]) -> None:
+    path = str(event.get("path") or "")
+    if not any(pattern.match(path) for pattern in MULTIPART_PATHS):
+        raise UnsupportedMediaType(f"send the request body as application/json, not {MULTIPART}")
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    if "boundary=" not in (headers.get("content-type") or ""):
+        raise InvalidInput("a multipart/form-data body needs the boundary of its parts")
+
+
 def key_bucket(principal: Principal) -> str:
     return f"key#{principal.key_id}"
 
@@ -64,6 +82,10 @@ class RequestGate:
         self._max_request_bytes = max_request_bytes
         self._limiter = limiter
 
+    @property
+    def max_request_bytes(self) -> int:
+        return self._max_request_bytes
+
     def check(self, event: Mapping[str, Any]) -> None:
         """Nothing when the request may go on; the SignoffError to answer with otherwise."""
         size = body_size(event)
@@ -73,10 +95,13 @@ class RequestGate:
                 f"{self._max_request_bytes} bytes"
             )
         media = media_type(event)
-        if size and media is not None and not is_json(media):
-            # Every route takes JSON: another body is refused before anything tries to parse it.
+        if size and media is not None and not is_json(media) and media != MULTIPART:
+            # Every route takes JSON (and the upload routes multipart forms): another body is
+            # refused before anything tries to parse it.
             raise UnsupportedMediaType(f"send the request body as application/json, not {media}")
-        if size and event.get("isBase64Encoded"):
+        if size and media == MULTIPART:
+            check_multipart(event)
+        if size and event.get("isBase64Encoded") and media != MULTIPART:
             # A body that is not UTF-8 text arrives base64-encoded; JSON is UTF-8.
             try:
                 base64.b64decode(event.get("body") or "").decode("utf-8")
@@ -118,8 +143,11 @@ class SignoffResolver(APIGatewayRestResolver):
 
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         try:
+            if body_size(event) <= self._gate.max_request_bytes:
+                # A YAML workflow (a Dify DSL export) becomes the JSON request it stands for.
+                event = yaml_workflow_as_json(event)
             self._gate.check(event)
         except SignoffError as refusal:
             proxy_event = APIGatewayProxyEvent(event)
-            return ResponseBuilder(response_for(refusal)).build(proxy_event)
+            return ResponseBuilder(response_for(refusal, path=event.get("path"))).build(proxy_event)
         return super().resolve(event, context)

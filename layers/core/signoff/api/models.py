@@ -89,10 +89,12 @@ class StartRunRequest(BaseModel):
     inputs: dict[str, Any] = Field(
         default_factory=dict, description="Values for the workflow's declared inputs."
     )
-    response_mode: Literal["blocking"] = Field(
+    response_mode: Literal["blocking", "streaming"] = Field(
         default="blocking",
         description="blocking: wait for the run to finish (202 with the run id if it takes "
-        "longer than the API's wait).",
+        "longer than the API's wait). streaming: the answer is the run's events as Server-Sent "
+        "Events in Dify's format (text/event-stream), until it finishes or pauses; where the "
+        "API cannot stream it answers 202 with the run id (follow GET /runs/{run_id}/events).",
     )
     user: str | None = Field(default=None, description="Who the run is for (sys.user).")
     mode: Literal["normal", "step"] = Field(

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from signoff.reviews.debug import DebugRun
+from signoff.reviews.forms import HumanInputForm
 from signoff.store.reviews import ReviewRecord
 
 
@@ -47,10 +48,66 @@ class ReviewView(BaseModel):
     decided_at: str | None = None
     created_at: str
     expires_at: str | None = None
+    form_token: str | None = Field(
+        default=None,
+        description="A human-input form's token (GET/POST /forms/{form_token}); shown to API "
+        "keys, not to tokens.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_absent_form_token(self, handler: SerializerFunctionWrapHandler):
+        # No return annotation: the JSON schema stays the model's own.
+        # Only a human-input review shown to a key carries one; the others leave the key out.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("form_token") is None:
+            data.pop("form_token", None)
+        return data
 
     @classmethod
-    def of(cls, review: ReviewRecord) -> ReviewView:
-        return cls.model_validate(review.model_dump(mode="json", exclude={"task_token"}))
+    def of(cls, review: ReviewRecord, *, show_form_token: bool = False) -> ReviewView:
+        hidden = {"task_token"} if show_form_token else {"task_token", "form_token"}
+        return cls.model_validate(review.model_dump(mode="json", exclude=hidden))
+
+
+class FormView(BaseModel):
+    """A human-input form, as GET/POST /forms/{form_token} answer it."""
+
+    form_token: str
+    workflow_id: str
+    run_id: str
+    review_id: str
+    node_id: str
+    node_title: str
+    status: Literal["pending", "submitted", "timed_out", "cancelled", "expired"]
+    form_content: str = Field(description="Markdown, the run's variables resolved in it.")
+    inputs: list[dict[str, Any]] = Field(
+        description="[{type, output_variable_name, default {type, selector, value}, ...}]"
+    )
+    user_actions: list[dict[str, Any]] = Field(description="[{id, title, button_style}]")
+    resolved_default_values: dict[str, str]
+    created_at: str
+    expires_at: str | None = None
+    expiration_time: int | None = Field(default=None, description="expires_at, Unix seconds.")
+    action_id: str | None = None
+    submitted_inputs: dict[str, Any] | None = None
+    decided_by: str | None = None
+    decided_at: str | None = None
+
+    @classmethod
+    def of(cls, form: HumanInputForm) -> FormView:
+        attributes = form.to_dict()
+        attributes.pop("tenant_id", None)
+        return cls.model_validate(attributes)
+
+
+class FormSubmitBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action_id: str = Field(min_length=1, description="The user action (button) pressed.")
+    inputs: dict[str, Any] = Field(default_factory=dict, description="The form's values.")
+    user: str | None = Field(
+        default=None, max_length=200, description="Who submits; the key's id when absent."
+    )
 
 
 class ReviewList(BaseModel):

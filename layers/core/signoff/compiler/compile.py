@@ -12,7 +12,12 @@ from typing import Any, Literal
 from signoff.compiler.emit import Emitter
 from signoff.compiler.lowering.common import FAILED, INIT, SETTLE_FAILED, SETTLE_SUCCEEDED
 from signoff.compiler.lowering.settle import lower_settle
-from signoff.compiler.lowering.start import RESUME, lower_init, lower_resume_dispatch
+from signoff.compiler.lowering.start import (
+    RESUME,
+    lower_init,
+    lower_resume_dispatch,
+    run_expression,
+)
 from signoff.compiler.plan import Plan, plan_workflow
 from signoff.compiler.structure import NodeItem
 from signoff.compiler.target import CompileTarget
@@ -64,11 +69,12 @@ def compile_workflow(
                 RESUME,
                 resumable=emitter.homes,
                 branch_scopes=emitter.scopes,
+                run=run_expression(workflow),
             )
         )
         states.update(lower_resume_dispatch(_resume_entries(plan, emitter), first))
     else:
-        states.update(lower_init(top, plan.start.id, first))
+        states.update(lower_init(top, plan.start.id, first, run=run_expression(workflow)))
     states.update(body)
     states.update(settle)
     if not _catches_lead_to(states, SETTLE_FAILED) and not _leads_to(states, SETTLE_FAILED):

@@ -16,6 +16,7 @@ from signoff.compiler.lowering import (
     assigner,
     end,
     guard,
+    human_input,
     if_else,
     iteration,
     list_operator,
@@ -32,6 +33,7 @@ from signoff.compiler.variables import AslScope, Variables, handle_name, outputs
 from signoff.graph.model import (
     AssignerNode,
     EndNode,
+    HumanInputNode,
     IfElseNode,
     IterationNode,
     ListOperatorNode,
@@ -169,6 +171,8 @@ class Emitter:
             return iteration.lower_iteration(step, ctx, next_state)
         if isinstance(node, LoopNode):
             return loop.lower_loop(step, ctx, next_state)
+        if isinstance(node, HumanInputNode):
+            return human_input.lower_human_input(step, ctx, next_state)
         if node.runs_in_node_function:
             return self._work(step, ctx, next_state)
         raise TypeError(f"no lowering for node type {node.type}")

@@ -16,7 +16,13 @@ from typing import Any
 
 from signoff.compiler.variables import Variables
 from signoff.graph.model import ITERATION_INDEX, ITERATION_ITEM
-from signoff.graph.selectors import SYS_VARIABLES, Reference, is_sys, split_references
+from signoff.graph.selectors import (
+    SYS_VARIABLES,
+    Reference,
+    is_run_variable,
+    is_sys,
+    split_references,
+)
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KEYWORDS = frozenset({"and", "or", "in", "true", "false", "null", "function"})
@@ -70,6 +76,9 @@ def selector_value(selector: list[str], variables: Variables | None = None) -> s
     variables = variables or Variables.plain()
     if is_sys(selector):
         path = f"$run.{field_name(SYS_VARIABLES[selector[1]])}"
+    elif is_run_variable(selector):
+        # env.* and conversation.*: the run context's `env` and `conversation` (start.py).
+        path = ".".join([f"$run.{selector[0]}", *(field_name(key) for key in selector[1:])])
     else:
         path = ".".join(
             [selector_base(selector, variables), *(field_name(key) for key in selector[1:])]

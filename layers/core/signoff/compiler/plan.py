@@ -29,7 +29,7 @@ from signoff.graph.model import (
     Workflow,
 )
 from signoff.graph.scopes import Scopes, scopes_of_nodes
-from signoff.graph.selectors import find_references, is_sys
+from signoff.graph.selectors import find_references, is_run_variable
 from signoff.graph.topology import Topology
 
 
@@ -135,7 +135,7 @@ def _inline_reads(workflow: Workflow) -> dict[str, set[str]]:
     ]
     found: dict[str, set[str]] = {}
     for selector in selectors:
-        if len(selector) >= 2 and not is_sys(selector):
+        if len(selector) >= 2 and not is_run_variable(selector):
             found.setdefault(selector[0], set()).add(selector[1])
     return found
 

@@ -36,6 +36,8 @@ class IssueCode(StrEnum):
     INVALID_REVIEW = "invalid_review"  # review settings out of bounds, or on a node without outputs
     # review settings on a node inside an iteration or loop (not supported there yet)
     REVIEW_NOT_SUPPORTED_HERE = "review_not_supported_here"
+    # a human-input node's form: its fields, options, user actions or timeout
+    INVALID_HUMAN_INPUT = "invalid_human_input"
 
 
 def issue(

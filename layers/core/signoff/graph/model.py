@@ -1177,6 +1177,114 @@ class LoopEndNode(_NodeBase):
     type: Literal["loop-end"] = "loop-end"
 
 
+# --- human-input: a form a person fills in while the run waits ---------------------------------
+
+# The handle a human-input node leaves by when nobody submitted its form in time, and the output
+# naming the user action a submission chose.
+TIMEOUT_HANDLE = "__timeout"
+ACTION_ID_OUTPUT = "__action_id"
+FormInputType = Literal["paragraph", "text_input", "select", "file", "file-list"]
+_TIMEOUT_UNIT_SECONDS = {"hour": 3600, "day": 86400}
+# A wait lasts at most as long as a Standard execution: a year.
+MAX_WAIT_SECONDS = 365 * 24 * 3600
+
+
+class FormDefault(_Model):
+    """A form field's starting value: a constant, or a variable of the run (`selector`)."""
+
+    type: Literal["constant", "variable"] = "constant"
+    selector: list[str] = Field(default_factory=list)
+    value: Any = ""
+
+
+class FormInput(_Model):
+    """One field of a human-input form; its value becomes the node's output of that name."""
+
+    type: FormInputType = "paragraph"
+    output_variable_name: str
+    label: str | None = None
+    required: bool = False
+    default: FormDefault | None = None
+    # select: the values a person may choose from
+    options: list[str] = Field(default_factory=list)
+    # file, file-list: what may be uploaded (Dify's names; checked where the file is read)
+    allowed_file_types: list[str] = Field(default_factory=list)
+    allowed_file_extensions: list[str] = Field(default_factory=list)
+    allowed_file_upload_methods: list[str] = Field(default_factory=list)
+    number_limits: int | None = Field(default=None, ge=1)
+
+
+class UserAction(_Model):
+    """A button of the form; its id is the handle the node leaves by when it is pressed."""
+
+    id: str = Field(min_length=1)
+    title: str = ""
+    button_style: str = "default"
+
+
+class HumanInputNode(_NodeBase):
+    """Waits for a person to fill in a form (`form_content`, markdown with `{{#node.var#}}`
+    references, and `inputs`) and press one of `user_actions`; the values become its outputs
+    (with `__action_id`) and the action's id picks the edge it leaves by. Past the timeout
+    (`timeout` in `timeout_unit`, or `timeout_seconds`) it leaves by `__timeout`, or fails when
+    no edge leaves by that handle. The shape of the form is checked by graph validation, which
+    reports every problem with the node's id."""
+
+    type: Literal["human-input"] = "human-input"
+    form_content: str = ""
+    inputs: list[FormInput] = Field(default_factory=list)
+    user_actions: list[UserAction] = Field(default_factory=list)
+    timeout: int | None = Field(default=None, ge=1)
+    timeout_unit: Literal["hour", "day"] = "hour"
+    # A native alternative for short waits (tests, demos): whole seconds.
+    timeout_seconds: int | None = Field(default=None, ge=1, le=MAX_WAIT_SECONDS)
+
+    @property
+    def wait_seconds(self) -> int | None:
+        """How long the form stays open, in seconds (None: until the run's own time limit)."""
+        if self.timeout_seconds is not None:
+            return self.timeout_seconds
+        if self.timeout is not None:
+            return self.timeout * _TIMEOUT_UNIT_SECONDS[self.timeout_unit]
+        return None
+
+    @property
+    def action_ids(self) -> list[str]:
+        return [action.id for action in self.user_actions]
+
+    @property
+    def branch_handles(self) -> list[str]:
+        handles = list(dict.fromkeys(self.action_ids))
+        return [*handles, TIMEOUT_HANDLE] if self.wait_seconds is not None else handles
+
+    def output_names(self) -> set[str] | None:
+        return {field.output_variable_name for field in self.inputs} | {ACTION_ID_OUTPUT}
+
+    def selectors(self) -> list[list[str]]:
+        return [
+            field.default.selector
+            for field in self.inputs
+            if field.default is not None
+            and field.default.type == "variable"
+            and field.default.selector
+        ]
+
+    def texts(self) -> list[str]:
+        return [self.form_content]
+
+    def form(self) -> dict[str, Any]:
+        """The form as the review function receives it (and a person is shown it, rendered)."""
+        return {
+            "form_content": self.form_content,
+            "inputs": [
+                {"type": field.type, **field.model_dump(mode="json", exclude_defaults=True)}
+                for field in self.inputs
+            ],
+            "user_actions": [action.model_dump(mode="json") for action in self.user_actions],
+            "timeout_seconds": self.wait_seconds,
+        }
+
+
 Node = Annotated[
     StartNode
     | EndNode
@@ -1197,7 +1305,8 @@ Node = Annotated[
     | IterationStartNode
     | LoopNode
     | LoopStartNode
-    | LoopEndNode,
+    | LoopEndNode
+    | HumanInputNode,
     Field(discriminator="type"),
 ]
 NODE_TYPES: dict[str, type[_NodeBase]] = {
@@ -1221,9 +1330,10 @@ NODE_TYPES: dict[str, type[_NodeBase]] = {
     "loop": LoopNode,
     "loop-start": LoopStartNode,
     "loop-end": LoopEndNode,
+    "human-input": HumanInputNode,
 }
 # Nodes whose own logic picks among several outgoing handles.
-BRANCHING_NODE_TYPES = frozenset({"if-else", "question-classifier"})
+BRANCHING_NODE_TYPES = frozenset({"if-else", "question-classifier", "human-input"})
 # Nodes that hold child nodes (`parent_id`), and the start node type each one's children begin at.
 CONTAINER_START_TYPES: dict[str, str] = {"iteration": "iteration-start", "loop": "loop-start"}
 
@@ -1255,6 +1365,54 @@ class Edge(_Model):
 MAX_TIMEOUT_SECONDS = 365 * 24 * 3600
 
 
+# --- Workflow-level declarations a Dify DSL carries (imported by signoff.dify) ----------------
+
+
+class Note(_Model):
+    """A sticky note drawn on the canvas (Dify's note node): kept for display, never run."""
+
+    id: str = Field(min_length=1)
+    text: str = ""  # Dify keeps the note editor's content as JSON text: kept as it comes
+    theme: str = "blue"
+    author: str = ""
+    show_author: bool = False
+    position: Position | None = None
+    width: float | None = None
+    height: float | None = None
+
+
+class EnvironmentVariable(_Model):
+    """A constant of the workflow (Dify's environment variable, `[env, name]`); a `secret` one's
+    value is provided by the deployment, not written in the document."""
+
+    name: str
+    value_type: Literal["string", "number", "secret"] = "string"
+    value: str | int | float | None = None
+    description: str = ""
+    id: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_identifier(cls, value: str) -> str:
+        return _check_identifier(value, "environment variable")
+
+
+class ConversationVariable(_Model):
+    """Per-session state (Dify's conversation variable, `[conversation, name]`): starts at
+    `value` and is shared by the runs of one session."""
+
+    name: str
+    value_type: str = "string"  # string | number | object | array[string] | ...
+    value: Any = None
+    description: str = ""
+    id: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_identifier(cls, value: str) -> str:
+        return _check_identifier(value, "conversation variable")
+
+
 class Workflow(_Model):
     name: str = Field(min_length=1)
     description: str = ""
@@ -1263,6 +1421,11 @@ class Workflow(_Model):
     inputs: list[InputVariable] = Field(default_factory=list)
     nodes: list[Node] = Field(default_factory=list)
     edges: list[Edge] = Field(default_factory=list)
+    # Declarations beside the graph: notes are drawn, never run; environment and conversation
+    # variables are kept with the workflow (Dify's `[env, x]` / `[conversation, x]`).
+    notes: list[Note] = Field(default_factory=list)
+    environment_variables: list[EnvironmentVariable] = Field(default_factory=list)
+    conversation_variables: list[ConversationVariable] = Field(default_factory=list)
 
     def node(self, node_id: str) -> Node:
         """The node with this id (the first one, should ids repeat); KeyError when there is none."""

@@ -18,14 +18,33 @@ from signoff.graph.issues import IssueCode, issue
 from signoff.graph.model import (
     MAX_TIMEOUT_SECONDS,
     NODE_TYPES,
+    ConversationVariable,
     Edge,
+    EnvironmentVariable,
     InputVariable,
     Node,
+    Note,
     Workflow,
     parse_node,
 )
 
-_DOCUMENT_FIELDS = ("name", "description", "timeout_seconds", "inputs", "nodes", "edges")
+_DOCUMENT_FIELDS = (
+    "name",
+    "description",
+    "timeout_seconds",
+    "inputs",
+    "nodes",
+    "edges",
+    "notes",
+    "environment_variables",
+    "conversation_variables",
+)
+# Declarations beside the graph, each a list of one model (Dify's notes and variables).
+_DECLARATIONS: dict[str, type[BaseModel]] = {
+    "notes": Note,
+    "environment_variables": EnvironmentVariable,
+    "conversation_variables": ConversationVariable,
+}
 
 
 @dataclass(frozen=True)
@@ -196,6 +215,11 @@ def parse_document(document: Any) -> ParsedDocument:
     issues += found
     edges, found = _parse_each(document.get("edges"), "edges", _parse_edge)
     issues += found
+    declarations: dict[str, list[Any]] = {}
+    for field, model in _DECLARATIONS.items():
+        parse = _parse_model(model, IssueCode.INVALID_DOCUMENT, field)
+        declarations[field], found = _parse_each(document.get(field), field, parse)
+        issues += found
 
     workflow = Workflow.model_construct(
         name=name,
@@ -204,5 +228,6 @@ def parse_document(document: Any) -> ParsedDocument:
         inputs=inputs,
         nodes=[slot.node for slot in slots if slot.node is not None],
         edges=edges,
+        **declarations,
     )
     return ParsedDocument(workflow, slots, issues)

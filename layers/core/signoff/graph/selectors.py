@@ -15,6 +15,11 @@ from typing import Any
 SYS = "sys"
 # sys.<name> -> the key of the run context (the execution input's `run`) holding it.
 SYS_VARIABLES: dict[str, str] = {"user": "user", "run_id": "run_id", "workflow_id": "workflow_id"}
+# `env.<name>` and `conversation.<name>`: the workflow's environment and conversation variables,
+# held by the run context under these keys (`run.env`, `run.conversation`).
+ENV = "env"
+CONVERSATION = "conversation"
+RUN_SCOPES = (SYS, ENV, CONVERSATION)
 
 # Loose on purpose: anything between `{{#` and `#}}` is a reference; a malformed one is reported
 # by validation instead of silently staying literal text.
@@ -61,13 +66,19 @@ def is_sys(selector: list[str]) -> bool:
     return bool(selector) and selector[0] == SYS
 
 
+def is_run_variable(selector: list[str]) -> bool:
+    """Whether a selector names a variable of the run (sys, env, conversation), not a node's."""
+    return bool(selector) and selector[0] in RUN_SCOPES
+
+
 def referenced_node_ids(selectors: Iterable[list[str]], texts: Iterable[str] = ()) -> list[str]:
-    """The node ids named by these selectors and text references, first mention first, no sys."""
+    """The node ids named by these selectors and text references, first mention first (run
+    variables left out)."""
     named: list[list[str]] = list(selectors)
     named += [ref.selector for text in texts for ref in find_references(text) if ref.is_well_formed]
     ids: dict[str, None] = {}
     for selector in named:
-        if selector and not is_sys(selector):
+        if selector and not is_run_variable(selector):
             ids.setdefault(selector[0], None)
     return list(ids)
 
@@ -75,14 +86,18 @@ def referenced_node_ids(selectors: Iterable[list[str]], texts: Iterable[str] = (
 def resolve_selector(
     selector: list[str], variables: Mapping[str, Any], run: Mapping[str, Any]
 ) -> Any:
-    """The value a selector names: from `variables` (node id -> outputs) or, for sys, from `run`.
+    """The value a selector names: from `variables` (node id -> outputs) or, for sys, env and
+    conversation, from `run`.
 
     A skipped node (outputs null) or a missing attribute resolves to None, as in Dify.
     """
     if is_sys(selector):
         key = SYS_VARIABLES.get(selector[1]) if len(selector) == 2 else None
         return run.get(key) if key else None
-    value: Any = variables.get(selector[0])
+    if selector and selector[0] in (ENV, CONVERSATION):
+        value: Any = run.get(selector[0])
+    else:
+        value = variables.get(selector[0])
     for key in selector[1:]:
         if not isinstance(value, Mapping):
             return None

@@ -13,13 +13,17 @@ from signoff.errors import InvalidInput, Issue
 from signoff.graph.inputs import coerce_input
 from signoff.graph.issues import IssueCode, issue
 from signoff.graph.model import (
+    ACTION_ID_OUTPUT,
     CONTAINER_START_TYPES,
     ERROR_OUTPUTS,
     ITERATION_INDEX,
     ITERATION_ITEM,
     SOURCE_HANDLE,
     TARGET_HANDLE,
+    TIMEOUT_HANDLE,
     AssignerNode,
+    FormInput,
+    HumanInputNode,
     IterationNode,
     LoopEndNode,
     LoopNode,
@@ -30,14 +34,21 @@ from signoff.graph.model import (
 )
 from signoff.graph.parsing import NodeSlot
 from signoff.graph.scopes import Scopes, find_scopes
-from signoff.graph.selectors import SYS, SYS_VARIABLES, find_references, is_sys
+from signoff.graph.selectors import (
+    CONVERSATION,
+    ENV,
+    SYS,
+    SYS_VARIABLES,
+    find_references,
+    is_sys,
+)
 from signoff.graph.topology import Topology
 
 _NODE_ID = re.compile(r"[A-Za-z0-9_-]+")
 # A guard state is named "Should run <id>?": ids stay short enough for the 80-character limit.
 MAX_NODE_ID_LENGTH = 64
 # Ids a node cannot take: the sys selector prefix and the names of the compiler's own states.
-RESERVED_NODE_IDS = frozenset({SYS, "Init", "Succeeded", "Failed"})
+RESERVED_NODE_IDS = frozenset({SYS, ENV, CONVERSATION, "Init", "Succeeded", "Failed"})
 # The nodes a scope begins at: no edge leads into them.
 SCOPE_START_TYPES = frozenset({"start", *CONTAINER_START_TYPES.values()})
 
@@ -106,6 +117,8 @@ def validate_graph(
         issues += _check_special_selectors(node, visibility)
         if isinstance(node, AssignerNode):
             issues += _check_assignments(node, visibility)
+        if isinstance(node, HumanInputNode):
+            issues += _check_human_input(node)
         if isinstance(node, ToolNode) and tools is not None and node.registry_key not in tools:
             problem = (
                 f"node {node.id}: tool {node.registry_key} is not in the deployment's tool registry"
@@ -203,7 +216,7 @@ def _check_edges(
                     f"{edge.source_handle!r}; the handle must be {SOURCE_HANDLE!r}"
                 )
             else:
-                handles = ", ".join(source.handles)
+                handles = ", ".join(source.handles) or "none"
                 problem = (
                     f"edge {edge.label} leaves {source.type} node {edge.source} by handle "
                     f"{edge.source_handle!r}; its handles are {handles}"
@@ -359,6 +372,8 @@ class Visibility:
                 known = ", ".join(f"sys.{name}" for name in SYS_VARIABLES)
                 return f"{spelled} names no system variable (known: {known})"
             return None
+        if selector and selector[0] in (ENV, CONVERSATION):
+            return self.check_run_variable(selector, spelled)
         if len(selector) < 2:
             return f"{spelled} is not a selector: write [node_id, variable]"
         source_id, output = selector[0], selector[1]
@@ -386,6 +401,28 @@ class Visibility:
             return (
                 f"{spelled} names output {output} of node {source_id}, which declares: {declared}"
             )
+        return None
+
+    def check_run_variable(self, selector: list[str], spelled: str) -> str | None:
+        """`env.<name>` and `conversation.<name>` name a variable the workflow declares; a secret
+        environment variable is not readable (its value is the deployment's, not the run's)."""
+        scope = selector[0]
+        if len(selector) < 2:
+            return f"{spelled} is not a selector: write [{scope}, name]"
+        if scope == ENV:
+            declared = {v.name: v for v in self.workflow.environment_variables}
+            variable = declared.get(selector[1])
+            if variable is not None and variable.value_type == "secret":
+                return (
+                    f"{spelled} names secret environment variable {selector[1]}: secret values"
+                    " are not readable by nodes (yet)"
+                )
+        else:
+            declared = {v.name: v for v in self.workflow.conversation_variables}
+        if selector[1] not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            kind = "environment" if scope == ENV else "conversation"
+            return f"{spelled} names no {kind} variable of the workflow (declared: {known})"
         return None
 
 
@@ -544,17 +581,34 @@ def _check_assignments(node: AssignerNode, visibility: Visibility) -> list[Issue
             assignable.setdefault(container, parent)
         elif isinstance(parent, IterationNode):
             break
+    inside_iteration = any(
+        isinstance(visibility.parsed.get(container), IterationNode)
+        for container in visibility.scopes.enclosing(node.id)
+    )
+    conversation = {v.name: v for v in visibility.workflow.conversation_variables}
     for item in node.items:
         target = item.variable_selector
         spelled = f"[{', '.join(target)}]"
-        loop = assignable.get(target[0])
-        variable = next(
-            (v for v in (loop.loop_variables if loop else []) if v.label == target[1]), None
-        )
-        if variable is None or len(target) != 2:
-            bad(f"{spelled} names no loop variable of a loop around {node.id}")
-            continue
-        kind = variable.var_type
+        if target[0] == CONVERSATION:
+            declared = conversation.get(target[1]) if len(target) == 2 else None
+            if declared is None:
+                known = ", ".join(sorted(conversation)) or "none"
+                bad(f"{spelled} names no conversation variable of the workflow (declared: {known})")
+                continue
+            if inside_iteration:
+                # Each item of an iteration runs in a variable scope of its own.
+                bad(f"{spelled}: a conversation variable cannot be assigned inside an iteration")
+                continue
+            kind = declared.value_type
+        else:
+            loop = assignable.get(target[0])
+            variable = next(
+                (v for v in (loop.loop_variables if loop else []) if v.label == target[1]), None
+            )
+            if variable is None or len(target) != 2:
+                bad(f"{spelled} names no loop variable of a loop around {node.id}")
+                continue
+            kind = variable.var_type
         if item.operation in _NUMBER_OPERATIONS and kind != "number":
             bad(f"{item.operation} applies to number variables; {spelled} is {kind}")
         if item.operation in _ARRAY_OPERATIONS and not kind.startswith("array"):
@@ -562,3 +616,79 @@ def _check_assignments(node: AssignerNode, visibility: Visibility) -> list[Issue
         if item.operation == "/=" and item.input_type == "constant" and item.value in (0, 0.0):
             bad(f"{spelled} /= 0 divides by zero")
     return issues
+
+
+# A user action's id is an edge handle and travels in URLs and JSON: short and plain.
+_ACTION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _check_human_input(node: HumanInputNode) -> list[Issue]:
+    """The form a person fills in: named fields, sound selects, distinct user actions, one way
+    to say the timeout; and, like reviews, not inside an iteration or loop (yet)."""
+    issues: list[Issue] = []
+
+    def bad(problem: str, code: IssueCode = IssueCode.INVALID_HUMAN_INPUT) -> None:
+        issues.append(issue(code, f"node {node.id}: {problem}", node.id))
+
+    if node.parent_id is not None:
+        bad(
+            "a human-input node inside an iteration or loop is not supported (yet): ask before"
+            " the container or after it",
+            IssueCode.REVIEW_NOT_SUPPORTED_HERE,
+        )
+    if not node.user_actions:
+        bad("a human-input node needs at least one user action (the buttons of its form)")
+    seen_actions: set[str] = set()
+    for action in node.user_actions:
+        if action.id in seen_actions:
+            bad(f"user action id {action.id!r} is used twice")
+        seen_actions.add(action.id)
+        if action.id == TIMEOUT_HANDLE:
+            bad(f"user action id {TIMEOUT_HANDLE!r} is reserved for the timeout branch")
+        elif not _ACTION_ID.fullmatch(action.id):
+            bad(f"user action id {action.id!r} may only hold letters, digits, _ and - (1 to 64)")
+    seen_fields: set[str] = set()
+    for field in node.inputs:
+        name = field.output_variable_name
+        if not name.isidentifier():
+            bad(f"form input {name!r}: output_variable_name must be an identifier")
+        elif name == ACTION_ID_OUTPUT:
+            bad(f"form input {name!r}: the name is reserved for the chosen user action")
+        elif name in seen_fields:
+            bad(f"form input {name!r} is declared twice")
+        seen_fields.add(name)
+        issues += _check_form_field(node, field)
+    if node.timeout is not None and node.timeout_seconds is not None:
+        bad("give the timeout once: timeout with timeout_unit, or timeout_seconds")
+    return issues
+
+
+def _check_form_field(node: HumanInputNode, field: FormInput) -> list[Issue]:
+    problems: list[str] = []
+    name = field.output_variable_name
+    if field.type == "select":
+        if not field.options:
+            problems.append("a select needs options")
+        elif len(set(field.options)) != len(field.options):
+            problems.append("a select's options must be distinct")
+    elif field.options:
+        problems.append(f"options are for select inputs, not {field.type}")
+    default = field.default
+    if default is not None:
+        if default.type == "variable" and len(default.selector) < 2:
+            problems.append("a variable default needs a selector [node_id, variable]")
+        if (
+            default.type == "constant"
+            and field.type == "select"
+            and default.value
+            not in (
+                "",
+                None,
+                *field.options,
+            )
+        ):
+            problems.append(f"the default {default.value!r} is not one of the options")
+    return [
+        issue(IssueCode.INVALID_HUMAN_INPUT, f"node {node.id}: form input {name!r}: {p}", node.id)
+        for p in problems
+    ]

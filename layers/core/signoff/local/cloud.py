@@ -26,6 +26,7 @@ from moto.server import ThreadedMotoServer
 
 from signoff.auth.keys import generate_key, hash_key
 from signoff.local.config import LocalCloudSettings
+from signoff.local.event_sources import EventSources
 from signoff.local.fake_integrations import FakeIntegrationsServer
 from signoff.local.fake_llm import LOCAL_SECRET_ID, FakeLlmServer, local_provider_parameters
 from signoff.local.front import Front
@@ -78,6 +79,8 @@ class LocalCloud:
         self.fake_llm: FakeLlmServer | None = None
         self.fake_integrations: FakeIntegrationsServer | None = None
         self.runner: FunctionRunner | None = None
+        # The functions' SQS event sources, polled in this process (local/event_sources.py).
+        self.event_sources: EventSources | None = None
         self.front: Front | None = None
         self.aws_endpoint_url = ""
         self.base_url = ""
@@ -109,17 +112,24 @@ class LocalCloud:
         self.admin_key = self.settings.dev_key or generate_key()
         parameters = {**self._start_fake_llm(), "OperatorKeyHash": hash_key(self.admin_key)}
         parameters.update(self._start_fake_integrations())
+        if self._serve and self._port:
+            # Links in webhook payloads point at this front (the API Gateway URL otherwise).
+            parameters["PublicApiUrl"] = f"http://{self.settings.host}:{self._port}"
         parameters.update(self.settings.stack_parameters)
         self.plan = plan_stack(self._template_path, parameter_overrides=parameters)
         provision_stack(
             self.plan,
             {
                 name: self.client(name)
-                for name in ("dynamodb", "iam", "lambda", "s3", "secretsmanager")
+                for name in ("dynamodb", "iam", "lambda", "s3", "secretsmanager", "sqs", "events")
             },
         )
         self.runner = FunctionRunner(self.plan.functions)
         self._previous_runner = activate(self.runner)
+        self.event_sources = EventSources.for_plan(
+            self.plan, sqs_client=self.client("sqs"), runner=self.runner
+        )
+        self.event_sources.start()
         self._seed_default_tenant()
         self.front = Front(self.plan, self.runner)
         if self._serve:
@@ -133,6 +143,9 @@ class LocalCloud:
             if self._uvicorn_thread is not None:
                 self._uvicorn_thread.join(timeout=10)
             self._uvicorn = None
+        if self.event_sources is not None:
+            self.event_sources.stop()
+            self.event_sources = None
         if self.runner is not None:
             activate(self._previous_runner)
             self.runner = None

@@ -290,8 +290,14 @@ class Front:
             except _Denied as denied:
                 return gateway_response(self.api, denied.response_type, request_id, denied.message)
 
-        event = self._proxy_event(request, match, body, request_id, authorizer_context)
         function = self.plan.functions[match.route.function_logical_id]
+        if match.route.streaming:
+            # A streaming route's function runs under Lambda Web Adapter: its ASGI app gets the
+            # request as the adapter forwards it, and its answer goes out as it is written.
+            context = self._request_context(request, match, request_id, authorizer_context)
+            web_app = await run_in_threadpool(self.runner.web_app, function.function_name)
+            return WebAppResponse(web_app, context, body)
+        event = self._proxy_event(request, match, body, request_id, authorizer_context)
         result = await run_in_threadpool(self.runner.invoke, function.function_name, event)
         if result.failed:
             logger.error(
@@ -353,6 +359,32 @@ class Front:
             is_base64 = False
         except UnicodeDecodeError:
             text_body, is_base64 = base64.b64encode(body).decode(), True
+        if body and _is_binary_media(request.headers.get("content-type"), self.api):
+            # As API Gateway does for the API's BinaryMediaTypes: the bytes, base64-encoded.
+            text_body, is_base64 = base64.b64encode(body).decode(), True
+        request_context = self._request_context(request, match, request_id, authorizer_context)
+        return {
+            "resource": match.resource,
+            "path": request.url.path,
+            "httpMethod": request.method.upper(),
+            "headers": headers or None,
+            "multiValueHeaders": multi_headers or None,
+            "queryStringParameters": query or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": match.path_parameters or None,
+            "stageVariables": None,
+            "requestContext": request_context,
+            "body": text_body,
+            "isBase64Encoded": is_base64,
+        }
+
+    def _request_context(
+        self,
+        request: Request,
+        match: RouteMatch,
+        request_id: str,
+        authorizer_context: dict[str, Any] | None,
+    ) -> dict[str, Any]:
         now = time.time()
         request_context: dict[str, Any] = {
             "accountId": ACCOUNT_ID,
@@ -375,20 +407,7 @@ class Front:
         }
         if authorizer_context is not None:
             request_context["authorizer"] = authorizer_context
-        return {
-            "resource": match.resource,
-            "path": request.url.path,
-            "httpMethod": request.method.upper(),
-            "headers": headers or None,
-            "multiValueHeaders": multi_headers or None,
-            "queryStringParameters": query or None,
-            "multiValueQueryStringParameters": multi_query or None,
-            "pathParameters": match.path_parameters or None,
-            "stageVariables": None,
-            "requestContext": request_context,
-            "body": text_body,
-            "isBase64Encoded": is_base64,
-        }
+        return request_context
 
     @staticmethod
     def _http_response(payload: Any, request_id: str) -> Response:
@@ -416,6 +435,53 @@ class Front:
         if not any(name == b"content-type" for name, _ in raw):
             response.raw_headers.append((b"content-type", b"application/json"))
         return response
+
+
+def _is_binary_media(content_type: str | None, api: ApiSpec) -> bool:
+    """Whether a request body of this type is one of the API's BinaryMediaTypes (`~1` is `/`)."""
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    for listed in api.binary_media_types:
+        pattern = listed.replace("~1", "/").lower()
+        if pattern == media or pattern == "*/*":
+            return True
+        if pattern.endswith("/*") and media.startswith(pattern[:-1]):
+            return True
+    return False
+
+
+class WebAppResponse(Response):
+    """The answer of a Lambda Web Adapter function's ASGI app, sent as the app writes it.
+
+    As the adapter does, the app gets the request with API Gateway's request context (the
+    authorizer's answer included) as JSON in `x-amzn-request-context`, replacing any such header
+    the client sent; the body the front already read is handed over first, and the client's
+    disconnect after it, so the app stops streaming when the client leaves."""
+
+    def __init__(self, app: Any, request_context: Mapping[str, Any], body: bytes) -> None:
+        super().__init__(status_code=200)
+        self._app = app
+        self._context = json.dumps(request_context).encode()
+        self._body = body
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        headers = [
+            (name, value)
+            for name, value in scope.get("headers", [])
+            if name.lower() not in (b"x-amzn-request-context", b"x-amzn-lambda-context")
+        ]
+        headers.append((b"x-amzn-request-context", self._context))
+        body_sent = False
+
+        async def receive_body() -> Any:
+            nonlocal body_sent
+            if not body_sent:
+                body_sent = True
+                return {"type": "http.request", "body": self._body, "more_body": False}
+            return await receive()
+
+        await self._app({**scope, "headers": headers}, receive_body, send)
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:

@@ -15,6 +15,8 @@ the timeout kills the process group.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import contextlib
 import importlib.util
 import itertools
@@ -32,11 +34,14 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import httpx
+
+from signoff.local.powertools_patches import make_router_state_per_thread
 from signoff.local.template import ACCOUNT_ID, REGION
 
 logger = logging.getLogger(__name__)
@@ -45,10 +50,19 @@ logger = logging.getLogger(__name__)
 # cloud's own) must not leak into a handler's import.
 _FUNCTION_SCOPED_PREFIXES = ("SIGNOFF_", "POWERTOOLS_")
 
+# Handlers here run concurrently in one process, unlike on Lambda: Powertools' per-request
+# router state must then be per thread.
+make_router_state_per_thread()
+
 # os.environ is one per process: imports that rewrite it must not overlap.
 _IMPORT_LOCK = threading.Lock()
 _runner_ids = itertools.count(1)
 
+# A Lambda Web Adapter function (Handler: run.sh) serves this ASGI app of its code directory.
+WEB_ADAPTER_HANDLER = "run.sh"
+WEB_APP = "app.app"
+# Where Lambda Web Adapter hands the app the API Gateway request context.
+REQUEST_CONTEXT_HEADER = "x-amzn-request-context"
 _NODEJS_HARNESS = Path(__file__).with_name("nodejs_harness.mjs")
 _RLIMIT_LAUNCHER = Path(__file__).with_name("_rlimit_launcher.py")
 _NODEJS_MODULE_SUFFIXES = (".mjs", ".js", ".cjs")
@@ -150,6 +164,8 @@ class FunctionRunner:
         spec = self._functions[function_name]
         if spec.is_nodejs:
             return _invoke_nodejs(spec, event)
+        if spec.handler == WEB_ADAPTER_HANDLER:
+            return self._invoke_web_app(spec, event)
         try:
             handler = self._handler(spec)
             result = handler(event, LambdaContext(spec))
@@ -159,6 +175,56 @@ class FunctionRunner:
             logger.info("function %s raised %s: %s", spec.logical_id, type(exc).__name__, exc)
             return InvocationResult(error=error_contract(exc))
         return InvocationResult(payload=result)
+
+    def _invoke_web_app(self, spec: FunctionSpec, event: Any) -> InvocationResult:
+        """What Lambda Web Adapter does with an API Gateway proxy event: an HTTP request to the
+        app (the request context in `x-amzn-request-context`), its whole response as the proxy
+        response."""
+        try:
+            app = self.web_app(spec.function_name)
+            body = event.get("body") or ""
+            content = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+            headers = {
+                **(event.get("headers") or {}),
+                REQUEST_CONTEXT_HEADER: json.dumps(event.get("requestContext") or {}),
+            }
+            query = event.get("multiValueQueryStringParameters") or {
+                name: [value] for name, value in (event.get("queryStringParameters") or {}).items()
+            }
+
+            async def send() -> httpx.Response:
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(
+                    transport=transport, base_url="http://lambda"
+                ) as client:
+                    return await client.request(
+                        event.get("httpMethod", "GET"),
+                        event.get("path", "/"),
+                        params=[
+                            (name, value) for name, values in query.items() for value in values
+                        ],
+                        headers=headers,
+                        content=content,
+                    )
+
+            response = asyncio.run(send())
+        except Exception as exc:
+            logger.info("function %s raised %s: %s", spec.logical_id, type(exc).__name__, exc)
+            return InvocationResult(error=error_contract(exc))
+        return InvocationResult(
+            payload={
+                "statusCode": response.status_code,
+                "headers": dict(response.headers),
+                "body": response.text,
+                "isBase64Encoded": False,
+            }
+        )
+
+    def web_app(self, function_name: str) -> Any:
+        """The ASGI application a Lambda Web Adapter function serves: `app` of its code
+        directory's app.py (what its run.sh starts), imported once with its environment."""
+        spec = self._functions[function_name]
+        return self._handler(replace(spec, handler=WEB_APP))
 
     def _handler(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
         handler = self._handlers.get(spec.function_name)

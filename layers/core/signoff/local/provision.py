@@ -20,12 +20,14 @@ from typing import Any
 
 import boto3
 
+from signoff.local.event_sources import REPORT_BATCH_ITEM_FAILURES, SqsEventSourceSpec
 from signoff.local.functions import FunctionSpec
 from signoff.local.template import (
     ACCOUNT_ID,
     DEFAULT_STACK_NAME,
     PARTITION,
     REGION,
+    URL_SUFFIX,
     ResolveContext,
     TemplateError,
     default_template_path,
@@ -48,7 +50,17 @@ CLOUDFRONT_FUNCTION = "AWS::CloudFront::Function"
 # (the console's files at /console, the API everywhere else), so these are recorded with the ids
 # and attributes references need, and nothing is created for them.
 CLOUDFRONT_TYPES = (DISTRIBUTION, ORIGIN_ACCESS_CONTROL, CLOUDFRONT_FUNCTION)
+EVENT_BUS = "AWS::Events::EventBus"
+# Queues, their policies and EventBridge rules (LOCALBUS): moto's SQS and EventBridge run them;
+# a function's `Type: SQS` events are polled in process (local/event_sources.py).
+QUEUE = "AWS::SQS::Queue"
+QUEUE_POLICY = "AWS::SQS::QueuePolicy"
+EVENT_RULE = "AWS::Events::Rule"
 SUPPORTED_TYPES = (
+    EVENT_BUS,
+    QUEUE,
+    QUEUE_POLICY,
+    EVENT_RULE,
     TABLE,
     ROLE,
     FUNCTION,
@@ -137,6 +149,47 @@ _BUCKET_PROPERTIES = {
     "Tags",
 }
 _BUCKET_POLICY_PROPERTIES = {"Bucket", "PolicyDocument"}
+_EVENT_BUS_PROPERTIES = {"Description", "Name", "Tags"}
+# Queue properties that become SQS attributes (the attribute has the property's name), and the
+# ones accepted without effect here (encryption at rest, tags).
+_QUEUE_ATTRIBUTES = {
+    "ContentBasedDeduplication",
+    "DelaySeconds",
+    "FifoQueue",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "RedrivePolicy",
+    "VisibilityTimeout",
+}
+_QUEUE_PROPERTIES = _QUEUE_ATTRIBUTES | {
+    "KmsDataKeyReusePeriodSeconds",
+    "KmsMasterKeyId",
+    "QueueName",
+    "SqsManagedSseEnabled",
+    "Tags",
+}
+_QUEUE_POLICY_PROPERTIES = {"PolicyDocument", "Queues"}
+_RULE_PROPERTIES = {"Description", "EventBusName", "EventPattern", "Name", "State", "Targets"}
+_RULE_TARGET_PROPERTIES = {
+    "Arn",
+    "DeadLetterConfig",
+    "Id",
+    "Input",
+    "InputPath",
+    "InputTransformer",
+    "RetryPolicy",
+    "RoleArn",
+    "SqsParameters",
+}
+_SQS_EVENT_PROPERTIES = {
+    "BatchSize",
+    "Enabled",
+    "FunctionResponseTypes",
+    "MaximumBatchingWindowInSeconds",
+    "Queue",
+    "ScalingConfig",
+}
 _CLOUDFRONT_PROPERTIES = {
     DISTRIBUTION: {"DistributionConfig", "Tags"},
     ORIGIN_ACCESS_CONTROL: {"OriginAccessControlConfig"},
@@ -177,6 +230,9 @@ class ApiRoute:
     method: str  # upper case; ANY matches every method
     function_logical_id: str
     authorizer: str | None  # the authorizer's name, None for `Auth: {Authorizer: NONE}`
+    # `ResponseTransferMode: RESPONSE_STREAM`: API Gateway streams the function's answer (a
+    # Lambda Web Adapter function: the local front hands the request to its ASGI app).
+    streaming: bool = False
 
 
 @dataclass(frozen=True)
@@ -247,6 +303,62 @@ class BucketPolicySpec:
 
 
 @dataclass(frozen=True)
+class EventBusSpec:
+    logical_id: str
+    bus_name: str
+
+    @property
+    def arn(self) -> str:
+        return f"arn:{PARTITION}:events:{REGION}:{ACCOUNT_ID}:event-bus/{self.bus_name}"
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    logical_id: str
+    queue_name: str
+    properties: Mapping[str, Any]
+
+    @property
+    def arn(self) -> str:
+        return f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT_ID}:{self.queue_name}"
+
+    @property
+    def url(self) -> str:
+        # CloudFormation's Ref of a queue; moto finds the queue by the URL's last segment.
+        return f"https://sqs.{REGION}.{URL_SUFFIX}/{ACCOUNT_ID}/{self.queue_name}"
+
+    @property
+    def dead_letter_arn(self) -> str | None:
+        policy = _redrive_policy(self.properties.get("RedrivePolicy"))
+        return str(policy["deadLetterTargetArn"]) if policy else None
+
+
+def _redrive_policy(value: Any) -> dict[str, Any] | None:
+    """A RedrivePolicy as CloudFormation takes it (an object, or its JSON text)."""
+    if not value:
+        return None
+    return json.loads(value) if isinstance(value, str) else dict(value)
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """An EventBridge rule with its targets (SQS queues, functions, buses, log groups)."""
+
+    logical_id: str
+    rule_name: str
+    bus_name: str
+    event_pattern: Mapping[str, Any]
+    targets: tuple[Mapping[str, Any], ...]
+    state: str = "ENABLED"
+    description: str | None = None
+
+    @property
+    def arn(self) -> str:
+        path = self.rule_name if self.bus_name == "default" else f"{self.bus_name}/{self.rule_name}"
+        return f"arn:{PARTITION}:events:{REGION}:{ACCOUNT_ID}:rule/{path}"
+
+
+@dataclass(frozen=True)
 class CloudFrontSpec:
     """A CloudFront resource, recorded only (see CLOUDFRONT_TYPES)."""
 
@@ -313,6 +425,11 @@ class StackPlan:
     buckets: dict[str, BucketSpec] = field(default_factory=dict)
     bucket_policies: dict[str, BucketPolicySpec] = field(default_factory=dict)
     cloudfront: dict[str, CloudFrontSpec] = field(default_factory=dict)
+    event_buses: dict[str, EventBusSpec] = field(default_factory=dict)
+    queues: dict[str, QueueSpec] = field(default_factory=dict)
+    rules: dict[str, RuleSpec] = field(default_factory=dict)
+    queue_policies: list[str] = field(default_factory=list)  # logical ids: recorded only
+    event_sources: list[SqsEventSourceSpec] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -456,6 +573,33 @@ def plan_stack(
         elif kind == BUCKET_POLICY:
             names[logical_id] = context.refs[logical_id] = logical_id
             context.attributes[logical_id] = {}
+        elif kind == EVENT_BUS:
+            # Ref gives an event bus's name; GetAtt Arn and Name.
+            name = names[logical_id] = name_property(logical_id, "Name")
+            context.refs[logical_id] = name
+            context.attributes[logical_id] = {
+                "Arn": EventBusSpec(logical_id, name).arn,
+                "Name": name,
+            }
+        elif kind == QUEUE:
+            queue = QueueSpec(logical_id, name_property(logical_id, "QueueName"), {})
+            names[logical_id] = queue.queue_name
+            context.refs[logical_id] = queue.url
+            context.attributes[logical_id] = {
+                "Arn": queue.arn,
+                "QueueName": queue.queue_name,
+                "QueueUrl": queue.url,
+            }
+        elif kind == QUEUE_POLICY:
+            names[logical_id] = context.refs[logical_id] = logical_id
+            context.attributes[logical_id] = {}
+        elif kind == EVENT_RULE:
+            name = names[logical_id] = name_property(logical_id, "Name")
+            bus = _bus_name(resolve(properties_of(logical_id).get("EventBusName"), context))
+            rule = RuleSpec(logical_id, name, bus, {}, ())
+            # Ref: the rule's name, `<bus>|<name>` on a bus other than the default one.
+            context.refs[logical_id] = name if bus == "default" else f"{bus}|{name}"
+            context.attributes[logical_id] = {"Arn": rule.arn}
         elif kind in CLOUDFRONT_TYPES:
             ref, attributes = _cloudfront_identity(
                 stack_name, logical_id, kind, name_property(logical_id, "Name")
@@ -503,6 +647,23 @@ def plan_stack(
             properties = resolve(raw, context)
             plan.bucket_policies[logical_id] = BucketPolicySpec(
                 logical_id, str(properties["Bucket"]), properties["PolicyDocument"]
+            )
+        elif kind == EVENT_BUS:
+            _check_properties(logical_id, kind, raw, _EVENT_BUS_PROPERTIES)
+            plan.event_buses[logical_id] = EventBusSpec(logical_id, names[logical_id])
+        elif kind == QUEUE:
+            _check_properties(logical_id, kind, raw, _QUEUE_PROPERTIES)
+            plan.queues[logical_id] = QueueSpec(
+                logical_id, names[logical_id], resolve(raw, context)
+            )
+        elif kind == QUEUE_POLICY:
+            # Who may send to a queue: IAM is not enforced locally.
+            _check_properties(logical_id, kind, raw, _QUEUE_POLICY_PROPERTIES)
+            plan.queue_policies.append(logical_id)
+        elif kind == EVENT_RULE:
+            _check_properties(logical_id, kind, raw, _RULE_PROPERTIES)
+            plan.rules[logical_id] = _plan_rule(
+                logical_id, names[logical_id], resolve(raw, context)
             )
         elif kind in CLOUDFRONT_TYPES:
             _check_properties(logical_id, kind, raw, _CLOUDFRONT_PROPERTIES[kind])
@@ -619,9 +780,21 @@ def _plan_function(
         raise TemplateError(f"{logical_id}: Policies are ignored by SAM when Role is given")
 
     for event_name, event in (properties.get("Events") or {}).items():
-        if event.get("Type") != "Api":
+        event_type = event.get("Type")
+        if event_type == "SQS":
+            plan.event_sources.append(
+                _plan_sqs_event(logical_id, event_name, event.get("Properties") or {})
+            )
+            continue
+        if event_type == "EventBridgeRule":
+            rule = _plan_function_rule(
+                logical_id, function_name, event_name, event.get("Properties") or {}
+            )
+            plan.rules[rule.logical_id] = rule
+            continue
+        if event_type != "Api":
             raise TemplateError(
-                f"{logical_id}: event {event_name} of type {event.get('Type')} is not supported"
+                f"{logical_id}: event {event_name} of type {event_type} is not supported"
             )
         _plan_route(plan, logical_id, event_name, event.get("Properties") or {})
 
@@ -636,6 +809,80 @@ def _plan_function(
         memory_mb=int(properties.get("MemorySize", 128)),
         environment={name: _env_value(value) for name, value in environment.items()},
         role_arn=role_arn,
+    )
+
+
+def _plan_sqs_event(
+    logical_id: str, event_name: str, properties: Mapping[str, Any]
+) -> SqsEventSourceSpec:
+    """A SAM `Type: SQS` event: the event source mapping Lambda would poll with."""
+    _check_properties(f"{logical_id}.{event_name}", "SQS event", properties, _SQS_EVENT_PROPERTIES)
+    queue_arn = properties.get("Queue")
+    if not isinstance(queue_arn, str) or not queue_arn.startswith("arn:"):
+        raise TemplateError(f"{logical_id}: event {event_name} needs Queue as a queue ARN")
+    response_types = list(properties.get("FunctionResponseTypes") or [])
+    unknown = sorted(set(response_types) - {REPORT_BATCH_ITEM_FAILURES})
+    if unknown:
+        raise TemplateError(f"{logical_id}: event {event_name}: unknown {', '.join(unknown)}")
+    enabled = properties.get("Enabled", True)
+    return SqsEventSourceSpec(
+        function_logical_id=logical_id,
+        event_name=event_name,
+        queue_arn=queue_arn,
+        batch_size=int(properties.get("BatchSize", 10)),
+        maximum_batching_window_seconds=float(properties.get("MaximumBatchingWindowInSeconds", 0)),
+        report_batch_item_failures=REPORT_BATCH_ITEM_FAILURES in response_types,
+        enabled=enabled not in (False, "false", "False"),
+    )
+
+
+def _plan_function_rule(
+    logical_id: str, function_name: str, event_name: str, properties: Mapping[str, Any]
+) -> RuleSpec:
+    """A SAM `Type: EventBridgeRule` event: a rule whose target is the function (delivered in
+    process by moto_patches, as moto has no Lambda targets)."""
+    known = {"EventBusName", "Input", "InputPath", "Pattern", "RuleName", "State", "Target"}
+    _check_properties(f"{logical_id}.{event_name}", "EventBridgeRule event", properties, known)
+    target: dict[str, Any] = {
+        "Id": (properties.get("Target") or {}).get("Id", f"{logical_id}{event_name}LambdaTarget"),
+        "Arn": f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}",
+    }
+    for key in ("Input", "InputPath"):
+        if key in properties:
+            target[key] = properties[key]
+    rule_id = f"{logical_id}{event_name}"
+    return RuleSpec(
+        logical_id=rule_id,
+        rule_name=str(properties.get("RuleName") or f"{function_name}-{event_name}"),
+        bus_name=_bus_name(properties.get("EventBusName")),
+        event_pattern=dict(properties.get("Pattern") or {}),
+        targets=(target,),
+        state=str(properties.get("State", "ENABLED")),
+    )
+
+
+def _bus_name(value: Any) -> str:
+    """An EventBusName property (a name or an ARN; none: the default bus) as a bus name."""
+    if not value:
+        return "default"
+    return str(value).rsplit("/", 1)[-1] if str(value).startswith("arn:") else str(value)
+
+
+def _plan_rule(logical_id: str, rule_name: str, properties: Mapping[str, Any]) -> RuleSpec:
+    if "EventPattern" not in properties:
+        raise TemplateError(f"{logical_id}: only rules with an EventPattern run locally")
+    targets = tuple(properties.get("Targets") or ())
+    for target in targets:
+        _check_properties(f"{logical_id} target", "rule target", target, _RULE_TARGET_PROPERTIES)
+    pattern = properties["EventPattern"]
+    return RuleSpec(
+        logical_id=logical_id,
+        rule_name=rule_name,
+        bus_name=_bus_name(properties.get("EventBusName")),
+        event_pattern=json.loads(pattern) if isinstance(pattern, str) else dict(pattern),
+        targets=targets,
+        state=str(properties.get("State", "ENABLED")),
+        description=properties.get("Description"),
     )
 
 
@@ -668,6 +915,7 @@ def _plan_route(
             method=str(properties["Method"]).upper(),
             function_logical_id=logical_id,
             authorizer=authorizer,
+            streaming=properties.get("ResponseTransferMode") == "RESPONSE_STREAM",
         )
     )
 
@@ -826,6 +1074,55 @@ def _create_secret(client: Any, secret: SecretSpec) -> None:
     client.create_secret(**request)
 
 
+def _dead_letter_queues_first(queues: Any) -> list[QueueSpec]:
+    """Queues in an order where each dead-letter queue exists before the queues using it."""
+    pending = list(queues)
+    ordered: list[QueueSpec] = []
+    while pending:
+        created = {queue.arn for queue in ordered}
+        ready = [q for q in pending if q.dead_letter_arn in (None, *created)]
+        if not ready:
+            names = ", ".join(queue.logical_id for queue in pending)
+            raise TemplateError(f"the dead-letter queues of {names} are not in the template")
+        ordered.extend(ready)
+        pending = [queue for queue in pending if queue not in ready]
+    return ordered
+
+
+def _create_queue(client: Any, queue: QueueSpec) -> None:
+    attributes: dict[str, str] = {}
+    for name in sorted(_QUEUE_ATTRIBUTES & set(queue.properties)):
+        value = queue.properties[name]
+        if name == "RedrivePolicy":
+            policy = _redrive_policy(value)
+            if policy is None:
+                continue
+            value = json.dumps(policy)
+        attributes[name] = _env_value(value)
+    client.create_queue(QueueName=queue.queue_name, Attributes=attributes)
+
+
+def _create_rule(client: Any, rule: RuleSpec) -> None:
+    request: dict[str, Any] = {
+        "Name": rule.rule_name,
+        "EventBusName": rule.bus_name,
+        "EventPattern": json.dumps(rule.event_pattern),
+        "State": rule.state,
+    }
+    if rule.description:
+        request["Description"] = rule.description
+    client.put_rule(**request)
+    if rule.targets:
+        targets = []
+        for target in rule.targets:
+            converted = dict(target)
+            # CloudFormation takes a target's Input as an object or text; the API as text.
+            if "Input" in converted and not isinstance(converted["Input"], str):
+                converted["Input"] = json.dumps(converted["Input"])
+            targets.append(converted)
+        client.put_targets(Rule=rule.rule_name, EventBusName=rule.bus_name, Targets=targets)
+
+
 def provision_stack(plan: StackPlan, clients: Mapping[str, Any]) -> None:
     """Create every resource of `plan` through `clients` (boto3 clients: dynamodb, iam, lambda,
     s3 when the template has buckets, secretsmanager when it has secrets)."""
@@ -845,6 +1142,19 @@ def provision_stack(plan: StackPlan, clients: Mapping[str, Any]) -> None:
         )
         for secret in plan.secrets.values():
             _create_secret(secrets_client, secret)
+    if plan.event_buses:
+        # As for secrets: callers that pass no events client get the default one.
+        events_client = clients.get("events") or boto3.client("events", region_name=REGION)
+        for bus in plan.event_buses.values():
+            events_client.create_event_bus(Name=bus.bus_name)
+    if plan.queues:
+        sqs_client = clients.get("sqs") or boto3.client("sqs", region_name=REGION)
+        for queue in _dead_letter_queues_first(plan.queues.values()):
+            _create_queue(sqs_client, queue)
+    if plan.rules:
+        events_client = clients.get("events") or boto3.client("events", region_name=REGION)
+        for rule in plan.rules.values():
+            _create_rule(events_client, rule)
     for role in plan.roles.values():
         _create_role(clients["iam"], role)
     for function in plan.functions.values():

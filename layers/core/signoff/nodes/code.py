@@ -4,6 +4,8 @@ null is accepted for any type and inside arrays, as in Dify; undeclared keys are
 
 from __future__ import annotations
 
+import ast
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,8 +20,51 @@ def inputs(node: CodeNode, scope: VariableScope) -> dict[str, Any]:
 
 
 def run(node: CodeNode, inputs: dict[str, Any], context: NodeContext) -> dict[str, Any]:
-    result = context.code_runner.run(node.code_language, node.code, inputs)
+    # A re-run after a review: main() gets the reviewer's feedback and its previous outputs when
+    # it asks for them by name (variables the node declares itself keep their values).
+    review = {"feedback": context.feedback, "previous_output": context.previous_output}
+    asked = {name: review[name] for name in review_arguments(node) if name not in inputs}
+    result = context.code_runner.run(node.code_language, node.code, {**asked, **inputs})
     return check_outputs(node.outputs, result)
+
+
+REVIEW_ARGUMENTS = ("feedback", "previous_output")
+# `function main({a, b})`, `async function main({...})`, `const main = ({...}) =>`
+_JS_MAIN = re.compile(
+    r"(?:function\s+main\s*\(|\bmain\s*=\s*(?:async\s*)?(?:function\s*)?\()\s*\{([^}]*)\}"
+)
+
+
+def review_arguments(node: CodeNode) -> list[str]:
+    """The review values (`feedback`, `previous_output`) the code's main() names as parameters;
+    none when the code does not parse (the sandbox reports that)."""
+    if node.code_language == "javascript":
+        match = _JS_MAIN.search(node.code)
+        if match is None:
+            return []
+        names = {part.split("=")[0].split(":")[0].strip() for part in match[1].split(",")}
+    else:
+        try:
+            tree = ast.parse(node.code)
+        except SyntaxError:
+            return []
+        main = next(
+            (
+                statement
+                for statement in tree.body
+                if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef)
+                and statement.name == "main"
+            ),
+            None,
+        )
+        if main is None:
+            return []
+        arguments = main.args
+        names = {
+            argument.arg
+            for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+        }
+    return [name for name in REVIEW_ARGUMENTS if name in names]
 
 
 def check_outputs(declared: Mapping[str, CodeOutput], result: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,6 +37,55 @@ class NodeSpec(BaseModel):
         return document
 
 
+class NodeScopeFields(BaseModel):
+    """Where a node inside iterations or loops runs: the innermost iteration and loop around it
+    and the item's and round's index (0-based); null outside."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    iteration_id: str | None = None
+    iteration_index: int | None = None
+    loop_id: str | None = None
+    loop_index: int | None = None
+
+
+class ProgressNotice(BaseModel):
+    """An iteration.* or loop.* event the compiler asks the node function to emit (see
+    compiler/lowering/progress.py): its container and what its data says."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal[
+        "iteration.started",
+        "iteration.next",
+        "iteration.completed",
+        "loop.started",
+        "loop.next",
+        "loop.completed",
+    ]
+    node_id: str = Field(min_length=1)
+    node_type: Literal["iteration", "loop"]
+    title: str | None = None
+    index: int | None = None
+    inputs: dict[str, Any] | None = None
+    outputs: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    # completed: when the container began (its started Task's answer) and how many items or
+    # rounds ran.
+    started_at: str | None = None
+    steps: int | None = None
+
+
+class ProgressRequest(BaseModel):
+    """A progress Task's event: no node runs, the notices are emitted in order."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    request: Literal["progress"]
+    run: RunContext
+    progress: list[ProgressNotice] = Field(default_factory=list)
+
+
 class NodeEvent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -53,3 +102,8 @@ class NodeEvent(BaseModel):
     # again with both (model-backed nodes add them to the conversation).
     feedback: str | None = None
     previous_output: Any = None
+    # Inside iterations and loops: where the node runs (for its node.* events).
+    scope: NodeScopeFields | None = None
+    # Set on the node that begins each item or round of its container: the iteration.next or
+    # loop.next to emit as it begins (the first time only, not on a review's later rounds).
+    progress: list[ProgressNotice] = Field(default_factory=list)

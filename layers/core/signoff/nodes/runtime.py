@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from signoff.errors import NodeExecutionError
+from signoff.events.lifecycle import NodeScope, RunLifecycle
 from signoff.graph.model import (
     FAIL_BRANCH_HANDLE,
     SOURCE_HANDLE,
@@ -51,10 +52,16 @@ from signoff.nodes.errors import InvalidNodeConfig, InvalidNodeEvent, Unsupporte
 from signoff.nodes.event import NodeEvent
 from signoff.nodes.integrations import Integrations
 from signoff.nodes.offloading import NodePayloads
+from signoff.nodes.progress import emit_notices
 from signoff.nodes.variables import VariableScope
 from signoff.payloads import PayloadError, PayloadStore
 from signoff.providers.chat import ChatModelSource
-from signoff.store.node_executions import NodeExecution, NodeExecutionRepository, NodeFailure
+from signoff.store.node_executions import (
+    NodeExecution,
+    NodeExecutionRepository,
+    NodeFailure,
+    format_time,
+)
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], None]
@@ -103,8 +110,20 @@ def run_node(
     payloads: PayloadStore | None = None,
     chat_models: ChatModelSource | None = None,
     integrations: Integrations | None = None,
+    events: RunLifecycle | None = None,
 ) -> dict[str, Any]:
     request = parse_event(event)
+    # Lifecycle events (signoff/events): node.started for every attempt, then how it ended.
+    lifecycle = _NodeEvents(events or RunLifecycle(), request.run.workflow_id, _scope(request))
+    if request.progress and request.feedback is None and request.previous_output is None:
+        # This node begins its iteration's item or loop's round (not a review's later round).
+        emit_notices(
+            request.run,
+            request.progress,
+            events=lifecycle.events,
+            payloads=payloads,
+            now=format_time(clock()),
+        )
     # Large values (signoff/payloads.py): references in, references out, references recorded.
     large_values = NodePayloads(payloads, request)
     context = NodeContext(
@@ -127,8 +146,8 @@ def run_node(
     except (NodeExecutionError, PayloadError) as error:
         # Failed before running (nothing to retry): still on the record, so the run's node list
         # shows why; the error strategy applies when the node itself could be read.
-        execution = executions.start(_begin(request, {}, started_at))
-        return _failed(node, execution, error, executions, clock)
+        execution = lifecycle.started(executions.start(_begin(request, {}, started_at)))
+        return _failed(node, execution, error, executions, clock, lifecycle)
 
     recorded_inputs = large_values.offload(inputs, "inputs")
     retry = node.retry_config if node.retries else None
@@ -136,24 +155,28 @@ def run_node(
     attempt = request.attempt
     while True:
         execution = executions.start(_begin(request, recorded_inputs, started_at, attempt))
+        lifecycle.started(execution)
         try:
             produced = runtime.run(node, inputs, replace(context, attempt=attempt))
             outputs = large_values.offload(produced, "outputs")
         except Exception as error:
             if retry is None or retries_left == 0:
-                return _failed(node, execution, error, executions, clock)
-            executions.finish(execution.failed(failure_of(error), clock()))
+                return _failed(node, execution, error, executions, clock, lifecycle)
+            retried = executions.finish(execution.failed(failure_of(error), clock()))
+            lifecycle.finished(retried, retrying=True)
             retries_left -= 1
             attempt += 1
             sleep(retry.retry_interval / 1000)
             started_at = clock()
             continue
-        executions.finish(execution.succeeded(outputs, clock()))
+        succeeded = executions.finish(execution.succeeded(outputs, clock()))
+        usage = _usage(runtime, produced)
+        lifecycle.finished(succeeded, usage=usage.get("usage"))
         return {
             "outputs": outputs,
             "status": SUCCEEDED,
             "handle": _success_handle(runtime, node, produced),
-            **_usage(runtime, produced),
+            **usage,
         }
 
 
@@ -163,17 +186,59 @@ def _failed(
     error: Exception,
     executions: NodeExecutionRepository,
     clock: Clock,
+    lifecycle: _NodeEvents,
 ) -> dict[str, Any]:
     """The last attempt failed: the error strategy's answer, or the error raised."""
     strategy = getattr(node, "error_strategy", None)
     failure = failure_of(error)
     if strategy is None:
-        executions.finish(execution.failed(failure, clock()))
+        lifecycle.finished(executions.finish(execution.failed(failure, clock())))
         raise error
     outputs = exception_outputs(node, failure)
-    executions.finish(execution.excepted(failure, outputs, clock()))
+    lifecycle.finished(executions.finish(execution.excepted(failure, outputs, clock())))
     handle = FAIL_BRANCH_HANDLE if strategy == "fail-branch" else SOURCE_HANDLE
     return {"outputs": outputs, "status": EXCEPTION, "handle": handle}
+
+
+class _NodeEvents:
+    """The node's lifecycle events, for the run's workflow."""
+
+    def __init__(self, events: RunLifecycle, workflow_id: str, scope: NodeScope) -> None:
+        self.events = events
+        self._workflow_id = workflow_id
+        self._scope = scope
+
+    def started(self, execution: NodeExecution) -> NodeExecution:
+        self.events.node_started(execution, workflow_id=self._workflow_id, scope=self._scope)
+        return execution
+
+    def finished(
+        self,
+        execution: NodeExecution,
+        *,
+        retrying: bool = False,
+        usage: dict[str, Any] | None = None,
+    ) -> None:
+        self.events.node_finished(
+            execution,
+            workflow_id=self._workflow_id,
+            retrying=retrying,
+            usage=usage,
+            scope=self._scope,
+        )
+
+
+def _scope(request: NodeEvent) -> NodeScope:
+    """Where the node runs, as its Task's payload says (iterations and loops around it)."""
+    where = request.scope
+    if where is None:
+        return NodeScope()
+    return NodeScope(
+        iteration_id=where.iteration_id,
+        iteration_index=where.iteration_index,
+        loop_id=where.loop_id,
+        loop_index=where.loop_index,
+    )
 
 
 def exception_outputs(node: Any, failure: NodeFailure) -> dict[str, Any]:

@@ -6,12 +6,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from signoff.graph.model import VariableSelector
-from signoff.graph.selectors import SYS_VARIABLES, is_sys
+from signoff.graph.selectors import CONVERSATION, ENV, SYS_VARIABLES, is_sys
 from signoff.nodes.errors import VariableNotFound
 
 
 class VariableScope:
-    """The values one node may read: upstream nodes' outputs and the run's `sys.*` variables."""
+    """The values one node may read: upstream nodes' outputs and the run's `sys.*`, `env.*` and
+    `conversation.*` variables (the run context's `env` and `conversation`)."""
 
     def __init__(
         self, variables: Mapping[str, Mapping[str, Any] | None], run: Mapping[str, Any]
@@ -37,6 +38,11 @@ class VariableScope:
             return self._run.get(SYS_VARIABLES[path[1]])
 
         node_id, name, *attributes = path
+        if node_id in (ENV, CONVERSATION):
+            declared = self._run.get(node_id) or {}
+            if name not in declared:
+                raise VariableNotFound(path, f"the run has no {node_id} variable {name}")
+            return _attribute(declared[name], attributes)
         if node_id not in self._variables:
             raise VariableNotFound(path, f"no outputs of node {node_id} were passed to this node")
         outputs = self._variables[node_id]
@@ -44,11 +50,14 @@ class VariableScope:
             return None
         if name not in outputs:
             raise VariableNotFound(path, f"node {node_id} has no output {name}")
-        value = outputs[name]
-        for attribute in attributes:
-            value = value.get(attribute) if isinstance(value, Mapping) else None
-        return value
+        return _attribute(outputs[name], attributes)
 
     def bind(self, bindings: Iterable[VariableSelector]) -> dict[str, Any]:
         """`{variable: value}` for a node's `variables: [{variable, value_selector}]`."""
         return {binding.variable: self.resolve(binding.value_selector) for binding in bindings}
+
+
+def _attribute(value: Any, attributes: Sequence[str]) -> Any:
+    for attribute in attributes:
+        value = value.get(attribute) if isinstance(value, Mapping) else None
+    return value

@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from signoff.errors import Conflict
+from signoff.events.lifecycle import RunLifecycle
 from signoff.reviews.decisions import ReviewService
 from signoff.store.runs import RunRecord, RunRepository, RunStatus
 
@@ -36,11 +37,14 @@ class RunCanceller:
         reviews: ReviewService,
         sfn_client: Any,
         reconciler: RunReconciler,
+        *,
+        events: RunLifecycle | None = None,
     ) -> None:
         self._runs = runs
         self._reviews = reviews
         self._sfn = sfn_client
         self._reconciler = reconciler
+        self._events = events or RunLifecycle()
 
     def cancel(self, tenant_id: str, run_id: str, *, cancelled_by: str) -> RunRecord:
         # Reconciled first: a run whose execution already ended is settled, not cancelled.
@@ -62,6 +66,7 @@ class RunCanceller:
             RunStatus.STOPPED,
             error={"node_id": None, "type": CANCEL_ERROR, "message": message},
         )
+        self._events.run_finished(stopped)
         closed = self._reviews.cancel_open(tenant_id, run_id)
         logger.info(
             "run cancelled",

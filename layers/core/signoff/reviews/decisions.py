@@ -21,6 +21,8 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from signoff.errors import InvalidInput, NotFound, SignoffError
+from signoff.events.lifecycle import RunLifecycle
+from signoff.reviews.form_content import check_submission
 from signoff.reviews.waits import resume_unless_waiting, utc_now
 from signoff.store.node_executions import format_time
 from signoff.store.reviews import (
@@ -94,11 +96,13 @@ class ReviewService:
         sfn_client: Any,
         *,
         clock: Callable[[], datetime] = utc_now,
+        events: RunLifecycle | None = None,
     ) -> None:
         self._reviews = reviews
         self._runs = runs
         self._sfn = sfn_client
         self._clock = clock
+        self._events = events or RunLifecycle()
 
     def list(
         self, tenant_id: str, run_id: str, status: ReviewStatus | None = None
@@ -169,7 +173,9 @@ class ReviewService:
         run = self._runs.get(review.tenant_id, review.run_id)
         patch = run.pending_patch or {}
         # Before Step Functions hears it: once it does, the run may pause again at once.
-        resume_unless_waiting(self._reviews, self._runs, review.tenant_id, review.run_id)
+        resumed = resume_unless_waiting(self._reviews, self._runs, review.tenant_id, review.run_id)
+        # The decision's events too, so they come before the events of what runs next.
+        self._events.review_decided(decided, workflow_id=run.workflow_id, resumed=resumed)
         try:
             self._sfn.send_task_success(
                 taskToken=decided.task_token, output=json.dumps(task_output(decided, patch))
@@ -184,6 +190,7 @@ class ReviewService:
                     f"({code})",
                 ) from error
             self._undo(decided)
+            self._events.run_paused(decided, workflow_id=run.workflow_id)
             logger.exception("SendTaskSuccess failed", extra={"review_id": review.review_id})
             raise DecisionNotDelivered(
                 f"the decision on review {review.review_id} could not be delivered; try again"
@@ -216,14 +223,16 @@ class ReviewService:
             raise InvalidInput("revise needs feedback: what should change", field="feedback")
         if action is ReviewAction.EDIT and request.outputs is None:
             raise InvalidInput("edit needs the edited outputs", field="outputs")
+        submitted = None
         if action is ReviewAction.SUBMIT:
-            _check_submission(review.settings, request.action_id, request.inputs or {})
+            # Every field of the form, checked against it (signoff.reviews.form_content).
+            submitted = check_submission(review.settings, request.action_id, request.inputs or {})
         return Decision(
             action=action,
             feedback=feedback,
             edited_outputs=request.outputs if action is ReviewAction.EDIT else None,
             action_id=request.action_id if action is ReviewAction.SUBMIT else None,
-            inputs=(request.inputs or {}) if action is ReviewAction.SUBMIT else None,
+            inputs=submitted,
             decided_by=decided_by,
             decided_at=format_time(self._clock()),
         )
@@ -248,36 +257,3 @@ def task_output(review: ReviewRecord, patch: dict[str, Any]) -> dict[str, Any]:
         "action_id": review.action_id,
         "inputs": review.inputs,
     }
-
-
-def _check_submission(settings: dict[str, Any], action_id: str | None, inputs: dict) -> None:
-    """A human-input submission against its form: a known user action, the required fields,
-    select values among their options. Fields the form does not describe are left alone."""
-    actions = [
-        str(action.get("id"))
-        for action in settings.get("user_actions") or []
-        if isinstance(action, dict) and action.get("id") is not None
-    ]
-    if actions and action_id not in actions:
-        raise InvalidInput(
-            f"action_id must be one of {', '.join(actions)}, not {action_id!r}", field="action_id"
-        )
-    for field in settings.get("inputs") or settings.get("form") or []:
-        if not isinstance(field, dict):
-            continue
-        name = field.get("output_variable_name") or field.get("variable")
-        if not name:
-            continue
-        value = inputs.get(name)
-        if field.get("required") and value in (None, ""):
-            raise InvalidInput(f"{name} is required", field=f"inputs.{name}")
-        options = field.get("options")
-        if value is not None and isinstance(options, list) and options:
-            allowed = [
-                option.get("value", option.get("label")) if isinstance(option, dict) else option
-                for option in options
-            ]
-            if value not in allowed:
-                raise InvalidInput(
-                    f"{name} must be one of the form's options", field=f"inputs.{name}"
-                )

@@ -17,6 +17,8 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from signoff.errors import SignoffError
+from signoff.events.lifecycle import RunLifecycle
+from signoff.reviews.form_content import new_form_token, render_form, requested_form
 from signoff.store.node_executions import format_time
 from signoff.store.reviews import (
     ReviewClosed,
@@ -26,7 +28,7 @@ from signoff.store.reviews import (
     ReviewStatus,
     new_review_id,
 )
-from signoff.store.runs import RunRepository
+from signoff.store.runs import RunRepository, RunStatus
 
 logger = Logger(child=True)
 
@@ -49,6 +51,7 @@ class RunRef(BaseModel):
 
     run_id: str = Field(min_length=1)
     tenant_id: str = Field(min_length=1)
+    workflow_id: str = ""
 
 
 class NodeRef(BaseModel):
@@ -67,6 +70,8 @@ class ReviewRequest(BaseModel):
     round: int = Field(default=1, ge=1)
     outputs: dict[str, Any] | None = None
     settings: dict[str, Any] | None = None
+    # human-input: the variables the form's text and defaults name (node id -> outputs).
+    variables: dict[str, Any] | None = None
     task_token: str = Field(min_length=1)
 
 
@@ -90,6 +95,8 @@ def wait_timeout_seconds(settings: dict[str, Any]) -> float | None:
     """How long a wait lasts, from its settings: `timeout` in seconds, or in `timeout_unit`
     (second, minute, hour, day; Dify's human-input node counts in hours or days)."""
     timeout = settings.get("timeout")
+    if settings.get("timeout_seconds") is not None:  # a human-input form's, already in seconds
+        timeout, settings = settings["timeout_seconds"], {}
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
         return None
     unit = str(settings.get("timeout_unit") or "second").rstrip("s")
@@ -98,24 +105,33 @@ def wait_timeout_seconds(settings: dict[str, Any]) -> float | None:
 
 def resume_unless_waiting(
     reviews: ReviewRepository, runs: RunRepository, tenant_id: str, run_id: str
-) -> None:
+) -> bool:
     """paused -> running, unless another of the run's reviews is still pending (parallel
     branches can wait at once). Called after a review left pending: the last one to leave sees
-    none pending, so a run never stays paused with nothing to wait on."""
+    none pending, so a run never stays paused with nothing to wait on.
+
+    Answers whether this call resumed the run (for its run.resumed event)."""
     if any(review.is_pending for review in reviews.list_for_run(tenant_id, run_id)):
-        return
-    runs.mark_resumed(tenant_id, run_id)
+        return False
+    was_paused = runs.get(tenant_id, run_id).status is RunStatus.PAUSED
+    return was_paused and runs.mark_resumed(tenant_id, run_id).status is RunStatus.RUNNING
 
 
 class ReviewWaits:
     """What the review function does."""
 
     def __init__(
-        self, reviews: ReviewRepository, runs: RunRepository, *, clock: Clock = utc_now
+        self,
+        reviews: ReviewRepository,
+        runs: RunRepository,
+        *,
+        clock: Clock = utc_now,
+        events: RunLifecycle | None = None,
     ) -> None:
         self._reviews = reviews
         self._runs = runs
         self._clock = clock
+        self._events = events or RunLifecycle()
 
     def handle(self, event: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -133,11 +149,17 @@ class ReviewWaits:
     def request(self, request: ReviewRequest) -> dict[str, Any]:
         """Store the review (pending, with its token) and pause the run; answer at once."""
         tenant_id, run_id = request.run.tenant_id, request.run.run_id
-        review = self._renewed(request) or self._created(request)
+        renewed = self._renewed(request)
+        review = renewed or self._created(request)
         run = self._runs.mark_paused(tenant_id, run_id)
         if run.status.is_terminal:
             # The run was cancelled (or ended) as its wait began: nobody may decide this review.
             review = self._close_quietly(review, ReviewStatus.CANCELLED)
+        elif renewed is None:
+            # A renewed review is the same wait asked again: its events were emitted already.
+            self._events.review_requested(
+                review, workflow_id=run.workflow_id, form=requested_form(review)
+            )
         logger.info(
             "review requested",
             extra={"run_id": run_id, "review_id": review.review_id, "node_id": review.node_id},
@@ -156,9 +178,14 @@ class ReviewWaits:
         ]
         pending = [review for review in matching if review.is_pending]
         review = pending[-1] if pending else (matching[-1] if matching else None)
+        timed_out = review is not None and review.is_pending
         if review is not None and review.is_pending:
             review = self._close_quietly(review, ReviewStatus.TIMED_OUT)
-        resume_unless_waiting(self._reviews, self._runs, tenant_id, run_id)
+        resumed = resume_unless_waiting(self._reviews, self._runs, tenant_id, run_id)
+        if timed_out and review is not None:
+            self._events.review_timed_out(
+                review, workflow_id=expiry.run.workflow_id, resumed=resumed
+            )
         if review is None:
             logger.warning(
                 "a wait expired with no review on record",
@@ -188,6 +215,12 @@ class ReviewWaits:
     def _created(self, request: ReviewRequest) -> ReviewRecord:
         now = self._clock()
         settings = request.settings or {}
+        form_token = None
+        if request.kind is ReviewKind.HUMAN_INPUT:
+            # The form as the person sees it: rendered from the run's variables now.
+            run = request.run.model_dump()
+            settings = render_form(settings, request.variables or {}, run)
+            form_token = new_form_token()
         timeout = wait_timeout_seconds(settings)
         return self._reviews.create(
             ReviewRecord(
@@ -202,6 +235,7 @@ class ReviewWaits:
                 outputs=request.outputs,
                 settings=settings,
                 task_token=request.task_token,
+                form_token=form_token,
                 created_at=format_time(now),
                 expires_at=format_time(now + timedelta(seconds=timeout)) if timeout else None,
             )

@@ -20,6 +20,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from signoff.errors import ConfigurationError, InvalidInput, SignoffError
+from signoff.events.lifecycle import RunLifecycle
 from signoff.graph import parse_workflow, validate_inputs
 from signoff.payloads import REF, PayloadStore, contains_ref
 from signoff.runs.settlement import RunSettler, run_error
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
 
 logger = Logger(child=True)
 
-ResponseMode = Literal["blocking"]
+# "streaming": the run is started and answered at once; its events are what the client reads.
+ResponseMode = Literal["blocking", "streaming"]
 # "step": the run pauses after every node, on the workflow's step state machine variant.
 RunMode = Literal["normal", "step"]
 
@@ -106,6 +108,7 @@ class RunService:
         clock: Callable[[], float] = time.monotonic,
         payloads: PayloadStore | None = None,
         variants: StateMachineVariants | None = None,
+        events: RunLifecycle | None = None,
     ) -> None:
         self._runs = runs
         self._workflows = workflows
@@ -114,7 +117,10 @@ class RunService:
         self._settings = settings
         self._sleep = sleep
         self._clock = clock
-        self._settler = RunSettler(runs)
+        # Lifecycle events (signoff/events): run.started, and the run.* ending of every run
+        # this service settles.
+        self._events = events or RunLifecycle()
+        self._settler = RunSettler(runs, events=self._events)
         # Large values (signoff/payloads.py): run inputs are offloaded before the execution
         # starts; what the run and its node records hold is resolved before it is answered.
         self._payloads = payloads
@@ -128,7 +134,11 @@ class RunService:
         user: str | None = None,
         response_mode: ResponseMode = "blocking",
         mode: RunMode = "normal",
+        session: RunSession | None = None,
     ) -> RunStart:
+        """`session`: the session the run belongs to (Agno's session_id): its id and its state,
+        the conversation variables' values the run starts from (the run context's `session_id`
+        and `conversation`; the settle function saves the run's final ones to it)."""
         workflow_record = self._workflows.get(tenant_id, workflow_id)
         workflow = parse_workflow(workflow_record.graph)
         valid_inputs = validate_inputs(workflow, inputs)
@@ -151,6 +161,8 @@ class RunService:
             )
         )
         execution_input = {"run": run_context(run), "inputs": valid_inputs}
+        if session is not None:
+            execution_input["run"] |= session.context()
         run = self.launch(run, state_machine_arn, execution_input)
         if response_mode == "blocking":
             return self._wait_for_end(run)
@@ -161,6 +173,8 @@ class RunService:
     ) -> RunRecord:
         """Start a created run's execution (named after the run) and mark the run running.
         Step Functions refusing settles the run failed and raises RunStartFailed."""
+        # Before the execution starts, so run.started comes before any of its nodes' events.
+        self._events.run_started(run)
         try:
             started = self._sfn.start_execution(
                 stateMachineArn=state_machine_arn,
@@ -169,7 +183,7 @@ class RunService:
             )
         except ClientError as error:
             details = error.response.get("Error", {})
-            self._runs.settle(
+            failed = self._runs.settle(
                 run.tenant_id,
                 run.run_id,
                 RunStatus.FAILED,
@@ -177,6 +191,7 @@ class RunService:
                     details.get("Code", "ExecutionNotStarted"), details.get("Message", str(error))
                 ),
             )
+            self._events.run_finished(failed)
             logger.exception("StartExecution failed", extra={"run_id": run.run_id})
             raise RunStartFailed(f"run {run.run_id} could not be started") from error
         return self._runs.mark_running(run.tenant_id, run.run_id, started["executionArn"])
@@ -230,12 +245,14 @@ class RunService:
                 # Reading a run must not fail because Step Functions is throttling us.
                 logger.warning("DescribeExecution failed", extra={"run_id": run.run_id})
                 return run
-            return self._runs.settle(
+            settled = self._runs.settle(
                 run.tenant_id,
                 run.run_id,
                 RunStatus.FAILED,
                 error=_error("ExecutionDoesNotExist", "the run's execution no longer exists"),
             )
+            self._events.run_finished(settled)
+            return settled
         outcome = execution_outcome(execution)
         if outcome is None:
             return run
@@ -243,9 +260,11 @@ class RunService:
             "settling a run its execution ended without settling",
             extra={"run_id": run.run_id, "execution_status": execution["status"]},
         )
-        return self._runs.settle(
+        settled = self._runs.settle(
             run.tenant_id, run.run_id, outcome.status, outputs=outcome.outputs, error=outcome.error
         )
+        self._events.run_finished(settled)
+        return settled
 
     def _wait_for_end(self, run: RunRecord) -> RunStart:
         deadline = self._clock() + self._settings.blocking_wait_seconds
@@ -365,6 +384,17 @@ def execution_outcome(execution: dict[str, Any]) -> ExecutionOutcome | None:
             RunStatus.SUCCEEDED, outputs=outputs if isinstance(outputs, dict) else None
         )
     return None
+
+
+@dataclass(frozen=True)
+class RunSession:
+    """A run's session: its id and the conversation variables' values it starts from."""
+
+    session_id: str
+    conversation: dict[str, Any]
+
+    def context(self) -> dict[str, Any]:
+        return {"session_id": self.session_id, "conversation": self.conversation}
 
 
 def run_context(run: RunRecord) -> dict[str, Any]:

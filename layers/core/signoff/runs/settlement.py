@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from signoff.difyapi.sessions import SessionStore, save_conversation
+from signoff.events.lifecycle import RunLifecycle
 from signoff.store.runs import RunRepository, RunStatus, RunUsage
 
 
@@ -18,6 +20,11 @@ class SettledRunContext(BaseModel):
 
     run_id: str
     tenant_id: str
+    # A run of a session (Agno's session_id): its conversation variables as the run ended them,
+    # saved to the session (compiler/lowering/start.py keeps them in `$run`).
+    workflow_id: str | None = None
+    session_id: str | None = None
+    conversation: dict[str, Any] | None = None
 
 
 class UsageTotals(BaseModel):
@@ -51,8 +58,16 @@ class SettleEvent(BaseModel):
 
 
 class RunSettler:
-    def __init__(self, runs: RunRepository) -> None:
+    def __init__(
+        self,
+        runs: RunRepository,
+        *,
+        events: RunLifecycle | None = None,
+        sessions: SessionStore | None = None,
+    ) -> None:
         self._runs = runs
+        self._events = events or RunLifecycle()
+        self._sessions = sessions
 
     def settle(self, event: dict[str, Any]) -> dict[str, str]:
         """Bring the run to the event's terminal status; a terminal run keeps the one it has.
@@ -64,6 +79,23 @@ class RunSettler:
         # A run whose nodes failed but were handled by their error strategy still finished.
         if status is RunStatus.SUCCEEDED and settle.exceptions > 0:
             status = RunStatus.PARTIAL_SUCCEEDED
+        context = settle.run
+        if (
+            self._sessions is not None
+            and context.workflow_id
+            and context.session_id
+            and context.conversation is not None
+        ):
+            # Before the run is terminal: whoever sees it ended (the next run of the session)
+            # finds the session saved.
+            save_conversation(
+                self._sessions,
+                tenant_id=context.tenant_id,
+                workflow_id=context.workflow_id,
+                session_id=context.session_id,
+                run_id=context.run_id,
+                conversation=context.conversation,
+            )
         record = self._runs.settle(
             settle.run.tenant_id,
             settle.run.run_id,
@@ -72,6 +104,8 @@ class RunSettler:
             error=run_error(settle.error) if settle.error else None,
             **({"usage": settle.usage.run_usage()} if settle.usage is not None else {}),
         )
+        # The run's terminal event, as the record ended (the log keeps one per run).
+        self._events.run_finished(record, exceptions_count=settle.exceptions)
         return {"run_id": record.run_id, "status": record.status.value}
 
 

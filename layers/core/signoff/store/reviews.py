@@ -23,6 +23,8 @@ from pydantic import BaseModel, Field
 from signoff.errors import Conflict, NotFound
 from signoff.store import dump_json, from_item, is_condition_failure, to_item, to_value
 
+# The sparse index of human-input reviews by their form token (template.yaml).
+FORM_TOKEN_INDEX = "by_form_token"
 _JSON_FIELDS = ("outputs", "settings", "edited_outputs", "inputs", "patch")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
@@ -80,6 +82,9 @@ class ReviewRecord(BaseModel):
     outputs: dict[str, Any] | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
     task_token: str = Field(min_length=1, repr=False)
+    # A human-input form's capability (signoff.reviews.forms), the key of the index
+    # `by_form_token`; unlike the task token it is meant to be handed to the person.
+    form_token: str | None = Field(default=None, repr=False)
     decision: ReviewAction | None = None
     feedback: str | None = None
     edited_outputs: dict[str, Any] | None = None
@@ -141,6 +146,8 @@ class ReviewRepository(Protocol):
     def get(self, tenant_id: str, run_id: str, review_id: str) -> ReviewRecord: ...
 
     def list_for_run(self, tenant_id: str, run_id: str) -> list[ReviewRecord]: ...
+
+    def find_by_form_token(self, form_token: str) -> ReviewRecord | None: ...
 
     def renew_token(
         self, review: ReviewRecord, task_token: str, outputs: dict[str, Any] | None
@@ -205,6 +212,25 @@ class DynamoReviewRepository:
             ConsistentRead=True,
         )
         return [_review(item) for page in pages for item in page.get("Items", [])]
+
+    def find_by_form_token(self, form_token: str) -> ReviewRecord | None:
+        """The human-input review holding this form token: one query on the sparse index
+        `by_form_token` (keys only), then the item itself, read consistently."""
+        if not form_token:
+            return None
+        response = self._client.query(
+            TableName=self._table,
+            IndexName=FORM_TOKEN_INDEX,
+            KeyConditionExpression="form_token = :token",
+            ExpressionAttributeValues={":token": to_value(form_token)},
+            Limit=1,
+        )
+        items = response.get("Items", [])
+        if not items:
+            return None
+        keys = from_item(items[0])  # the index holds the keys only
+        tenant_id, _, run_id = str(keys["tenant_run_id"]).rpartition("#")
+        return self.find(tenant_id, run_id, str(keys["review_id"]))
 
     def renew_token(
         self, review: ReviewRecord, task_token: str, outputs: dict[str, Any] | None

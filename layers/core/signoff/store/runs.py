@@ -21,6 +21,8 @@ from signoff.store import dump_json, from_item, is_condition_failure, to_item, t
 _JSON_FIELDS = ("inputs", "outputs", "error", "pending_patch")
 # The index listing a tenant's runs newest first (template.yaml, RunsTable).
 BY_CREATED_INDEX = "by_created"
+# The sparse index finding a run by its execution's ARN (template.yaml, RunsTable): the reconciler.
+BY_EXECUTION_INDEX = "by_execution"
 
 
 class RunStatus(StrEnum):
@@ -204,6 +206,19 @@ class DynamoRunRepository:
     ) -> RunRecord:
         """Bring a run to a terminal status once (with its usage totals, when given). Settling a
         terminal run changes nothing and answers with the stored record."""
+        return self.settle_once(tenant_id, run_id, status, outputs, error, usage)[0]
+
+    def settle_once(
+        self,
+        tenant_id: str,
+        run_id: str,
+        status: RunStatus,
+        outputs: dict[str, Any] | None = None,
+        error: dict[str, Any] | None = None,
+        usage: RunUsage | None = None,
+    ) -> tuple[RunRecord, bool]:
+        """`settle`, also answering whether this call is the one that ended the run (so only
+        its caller announces the end)."""
         status = RunStatus(status)
         if not status.is_terminal:
             raise ValueError(f"{status} is not a terminal status")
@@ -235,8 +250,8 @@ class DynamoRunRepository:
         except ClientError as failure:
             if not is_condition_failure(failure):
                 raise
-            return self._stored_after_refusal(failure, run_id)
-        return _record(response["Attributes"])
+            return self._stored_after_refusal(failure, run_id), False
+        return _record(response["Attributes"]), True
 
     def find(self, tenant_id: str, run_id: str) -> RunRecord | None:
         response = self._client.get_item(
@@ -244,6 +259,21 @@ class DynamoRunRepository:
         )
         item = response.get("Item")
         return _record(item) if item else None
+
+    def find_by_execution_arn(self, execution_arn: str) -> RunRecord | None:
+        """The run an execution runs, or None (read consistently once the index names it)."""
+        response = self._client.query(
+            TableName=self._table,
+            IndexName=BY_EXECUTION_INDEX,
+            KeyConditionExpression="execution_arn = :arn",
+            ExpressionAttributeValues={":arn": to_value(execution_arn)},
+        )
+        for item in response.get("Items") or []:
+            keys = from_item(item)
+            record = self.find(str(keys["tenant_id"]), str(keys["run_id"]))
+            if record is not None and record.execution_arn == execution_arn:
+                return record
+        return None
 
     def get(self, tenant_id: str, run_id: str) -> RunRecord:
         record = self.find(tenant_id, run_id)

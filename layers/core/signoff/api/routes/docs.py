@@ -21,6 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.models import Server
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 
+from signoff.difyapi.agno import AgnoRunForm, AgnoRunOutput
 from signoff.errors import NotFound
 
 DOCS_PATH = "/docs"
@@ -58,6 +59,28 @@ def _error(description: str) -> dict[str, Any]:
 
 
 _POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
+
+# What the routes' signatures cannot declare, added to the document here (the one place).
+# Multipart bodies: the upload route and Agno's run form parse their form themselves
+# (signoff.difyapi.forms); a Powertools Form/File parameter would parse the body first, with its
+# own rules (it refuses a form API Gateway did not base64-encode) and its own error answers.
+# Agno's answers to its form come from the streaming app (signoff.difyapi.streaming).
+_UPLOAD_FORM = {
+    "type": "object",
+    "required": ["file", "user"],
+    "properties": {
+        "file": {"type": "string", "format": "binary", "description": "The file's content"},
+        "user": {"type": "string", "minLength": 1, "description": "The end user uploading it"},
+    },
+}
+_AGNO_RUN_FORM = "AgnoRunForm"
+_AGNO_RUN_OUTPUT = "AgnoRunOutput"
+_RUN_STARTS = "/workflows/{workflow_id}/runs"
+_RUN_STREAM_DESCRIPTION = (
+    "`response_mode: streaming`: the run's events in Dify's SSE format (`id: <sequence>` and "
+    "`data: {json}` per event). Agno's form with stream=true: `event: <Name>` and "
+    "`data: {json}` per event (RunStarted, StepStarted, StepCompleted, ..., WorkflowCompleted)."
+)
 
 
 def register_docs(app: APIGatewayRestResolver) -> None:
@@ -112,7 +135,40 @@ def openapi_document(app: APIGatewayRestResolver) -> dict[str, Any]:
     schemas = document.get("components", {}).get("schemas", {})
     for name in _POWERTOOLS_ERROR_SCHEMAS:
         schemas.pop(name, None)
+    _add_multipart_forms(document)
     return document
+
+
+def _add_multipart_forms(document: dict[str, Any]) -> None:
+    """The multipart bodies (and Agno's answers to its form) the routes' signatures cannot say."""
+    paths = document.get("paths", {})
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    upload = paths.get("/v1/files/upload", {}).get("post")
+    if upload is not None:
+        upload["requestBody"] = {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": _UPLOAD_FORM}},
+        }
+    start = paths.get(_RUN_STARTS, {}).get("post")
+    if start is None:
+        return
+    for model in (AgnoRunForm, AgnoRunOutput):
+        definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(definition.pop("$defs", {}))
+        schemas[model.__name__] = definition
+    body = start.setdefault("requestBody", {"required": True, "content": {}})
+    body["content"]["multipart/form-data"] = {
+        "schema": {"$ref": f"#/components/schemas/{_AGNO_RUN_FORM}"}
+    }
+    ok = start["responses"].setdefault("200", {"description": "The run", "content": {}})
+    ok["description"] = f"{ok.get('description') or 'The run'} (Agno's form: its run output)"
+    answers = ok.setdefault("content", {})
+    native = answers.get("application/json", {}).get("schema")
+    agno = {"$ref": f"#/components/schemas/{_AGNO_RUN_OUTPUT}"}
+    answers["application/json"] = {"schema": {"anyOf": [native, agno]} if native else agno}
+    answers["text/event-stream"] = {
+        "schema": {"type": "string", "description": _RUN_STREAM_DESCRIPTION}
+    }
 
 
 @cache

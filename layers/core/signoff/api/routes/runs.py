@@ -43,7 +43,11 @@ def runs_router(
         "/workflows/<workflow_id>/runs",
         summary="Start a run",
         description="Blocking: answers 200 with the finished run, or 202 with the run id when "
-        "the run outlasts the API's wait (poll GET /runs/{run_id}).",
+        "the run outlasts the API's wait (poll GET /runs/{run_id}). Streaming (`response_mode: "
+        "streaming`): answers 200 `text/event-stream`, the run's events in Dify's SSE format "
+        "(workflow_started, node_started, node_finished, ... workflow_finished or "
+        "workflow_paused), each frame with `id: <sequence>`; GET /runs/{run_id}/events "
+        "re-attaches with Last-Event-ID.",
         tags=["runs"],
         responses={
             200: {
@@ -51,7 +55,8 @@ def runs_router(
                 "content": {"application/json": {"model": RunView}},
             },
             202: {
-                "description": "Still running when the wait ended",
+                "description": "Still running when the wait ended (or a streaming start where "
+                "the API cannot stream)",
                 "content": {"application/json": {"model": RunAccepted}},
             },
             400: {"description": "Invalid inputs", "content": _ERROR},

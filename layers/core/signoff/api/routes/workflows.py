@@ -35,6 +35,13 @@ def workflows_router(workflows: WorkflowService) -> Router:
     @router.post(
         "/workflows",
         summary="Create a workflow from its graph",
+        description=(
+            "The graph in the native format as JSON, or as YAML (Content-Type application/yaml, "
+            "application/x-yaml or text/yaml): a native document or a Dify DSL export "
+            "(`kind: app`, app.mode workflow), imported with every unsupported feature reported "
+            "as an issue (docs/dify-import.md). With a YAML body, the query parameter `id` names "
+            "the workflow."
+        ),
         tags=["workflows"],
         status_code=HTTPStatus.CREATED,
         responses={

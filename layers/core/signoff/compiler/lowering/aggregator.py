@@ -10,13 +10,15 @@ from signoff.compiler.lowering.common import Context
 from signoff.compiler.plan import Step
 from signoff.compiler.variables import handle_name, outputs_name
 from signoff.graph.model import SOURCE_HANDLE, VariableAggregatorNode
-from signoff.graph.selectors import is_sys
+from signoff.graph.selectors import is_run_variable
 
 
 def _ran(selector: list[str], ctx: Context, reader: str) -> str:
     head = selector[0]
     always = (
-        is_sys(selector) or head == ctx.plan.start.id or head in ctx.plan.scopes.enclosing(reader)
+        is_run_variable(selector)
+        or head == ctx.plan.start.id
+        or head in ctx.plan.scopes.enclosing(reader)
     )
     return "true" if always else f"{ctx.variables.handle(head)} != null"
 

@@ -1,4 +1,5 @@
-"""assigner -> a Pass changing loop variables (in `$n_<loop>`) with Dify's operations.
+"""assigner -> a Pass changing loop variables (in `$n_<loop>`) and conversation variables (in
+`$run.conversation`, start.py) with Dify's operations.
 
 Items apply in order, each seeing the changes of those before it. Operations that cannot apply
 (arithmetic on a value that is not a number, division by zero) fail the state, as Dify fails the
@@ -15,6 +16,7 @@ from signoff.compiler.lowering.common import Context
 from signoff.compiler.plan import Step
 from signoff.compiler.variables import handle_name, outputs_name
 from signoff.graph.model import SOURCE_HANDLE, AssignerNode, AssignItem, LoopNode
+from signoff.graph.selectors import CONVERSATION
 
 _EMPTY = {
     "string": '""',
@@ -59,18 +61,33 @@ def lower_assigner(step: Step, ctx: Context, next_state: str) -> dict[str, dict[
     node = step.node
     assert isinstance(node, AssignerNode)
     nodes = ctx.plan.workflow.nodes_by_id
+    conversation_types = {
+        variable.name: variable.value_type for variable in ctx.plan.workflow.conversation_variables
+    }
     changes: dict[str, list[str]] = {}
     for item in node.items:
         loop_id, label = item.variable_selector[0], item.variable_selector[1]
-        loop = nodes[loop_id]
-        assert isinstance(loop, LoopNode)
-        var_type = next(v.var_type for v in loop.loop_variables if v.label == label)
+        if loop_id == CONVERSATION:
+            var_type = conversation_types[label]
+        else:
+            loop = nodes[loop_id]
+            assert isinstance(loop, LoopNode)
+            var_type = next(v.var_type for v in loop.loop_variables if v.label == label)
         key = jsonata.field_name(label)
         new = operation_expression(item, var_type, ctx, node.id)
         changes.setdefault(loop_id, []).append(
             f"$v := $merge([$v, {{{jsonata.literal(label)}: ($c := $v.{key}; {new})}}])"
         )
     assign: dict[str, Any] = {}
+    conversation = changes.pop(CONVERSATION, None)
+    if conversation is not None:
+        # Validation keeps these assigners out of iterations and the planner out of Parallel
+        # branches (plan._may_branch): `$run` is the top level's.
+        assert ctx.scope.kind == "top", f"assigner {node.id} writes $run outside the top level"
+        assign["run"] = jsonata.template(
+            f"($v := $run.{CONVERSATION}; {'; '.join(conversation)}; "
+            f"$merge([$run, {{{jsonata.literal(CONVERSATION)}: $v}}]))"
+        )
     for loop_id, steps in changes.items():
         current = ctx.variables.outputs(loop_id)
         assign[outputs_name(loop_id)] = jsonata.template(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from signoff.compiler import jsonata
-from signoff.compiler.lowering import scope_ends
+from signoff.compiler.lowering import progress, scope_ends
 from signoff.compiler.lowering.common import Context, failure_carrier
 from signoff.compiler.plan import Step
 from signoff.compiler.structure import NodeItem
@@ -65,6 +65,8 @@ def lower_iteration(step: Step, ctx: Context, next_state: str) -> dict[str, dict
     last_state = last.node_id if isinstance(last, NodeItem) else None
     if last_state is not None and emitter.plan.steps[last_state].node.type == "loop":
         last_state = None
+    elif last_state is not None and emitter.plan.steps[last_state].node.type == "iteration":
+        last_state = progress.completed_state_name(last_state)  # an iteration ends there
 
     def item_output() -> dict[str, str]:
         value = jsonata.selector_value(node.output_selector, inner.variables)
@@ -81,6 +83,17 @@ def lower_iteration(step: Step, ctx: Context, next_state: str) -> dict[str, dict
     else:
         scope_ends.end(inner, states, end_name, last_state, item_output)
         entry = emitter.entry_of(body.items[0])
+    if progress.body_entry(node.id, ctx.plan) is None:
+        # No Lambda begins the item: one of its own says iteration.next.
+        next_item = progress.next_state_name(node)
+        item_entry = inner.at(scope, inner.variables.at_item_entry(node.id))
+        states = {
+            next_item: progress.progress_task(
+                item_entry, [progress.notice(node, "next", item_entry)], entry, catch_node=node.id
+            ),
+            **states,
+        }
+        entry = next_item
     if any(
         rule.get("Next") == fail_state
         for state in states.values()
@@ -99,8 +112,18 @@ def lower_iteration(step: Step, ctx: Context, next_state: str) -> dict[str, dict
     if scope.accumulates:
         assign.update(ctx.add_nested("$states.result", "exceptions", "usage"))
     concurrency = min(node.parallel_nums, MAX_CONCURRENCY) if node.is_parallel else 1
+    items = progress.items_state_name(node.id)
+    completed = progress.completed_state_name(node.id)
+    listed = jsonata.selector_value(node.iterator_selector, ctx.variables)
+    # After the Map, the state's input is no longer the item of an iteration around it.
+    after = ctx.at(ctx.scope)
     return {
-        step.state_name: {
+        # The Map runs after a Task saying iteration.started (the node's own state: its entry)
+        # and before one saying iteration.completed.
+        step.state_name: progress.started_task(
+            node, ctx, items, inputs=f'{{"iterator_selector": {listed}}}'
+        ),
+        items: {
             "Type": "Map",
             "Items": jsonata.template(items_expression(node, ctx)),
             "ItemSelector": {
@@ -116,8 +139,15 @@ def lower_iteration(step: Step, ctx: Context, next_state: str) -> dict[str, dict
             "Assign": assign,
             "Output": {},
             "Catch": [ctx.catch_nested(node.id)],
-            "Next": next_state,
-        }
+            "Next": completed,
+        },
+        completed: progress.completed_task(
+            node,
+            after,
+            next_state,
+            outputs=f"${outputs_name(node.id)}",
+            steps=f"$count({items_expression(node, after)})",
+        ),
     }
 
 

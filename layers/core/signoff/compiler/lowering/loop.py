@@ -1,5 +1,6 @@
-"""loop -> a Pass setting the loop variables, and a Choice that runs the child nodes again or
-leaves: a back edge with a round counter.
+"""loop -> a Task setting the loop variables (and saying loop.started: progress.py), and a
+Choice that runs the child nodes again or leaves (through a Task saying loop.completed): a back
+edge with a round counter.
 
 `$n_<loop>` holds the loop variables and `loop_round` (the loop's outputs; the children read
 and assigners change the variables there). Before the first round and after each, the Choice
@@ -15,6 +16,7 @@ import json
 from typing import Any
 
 from signoff.compiler import jsonata
+from signoff.compiler.lowering import progress
 from signoff.compiler.lowering.common import Context
 from signoff.compiler.lowering.operators import conditions_expression
 from signoff.compiler.plan import Step
@@ -47,27 +49,41 @@ def lower_loop(step: Step, ctx: Context, next_state: str) -> dict[str, dict[str,
     body = ctx.plan.scope_plans[node.id].block
     outputs = outputs_name(node.id)
 
-    before = set(ctx.scope.declared)
-    body_states = emitter.block(body, ctx, check)
-    # What the children assign in this scope, cleared as each round begins.
-    recorded = [name for name in ctx.scope.declared if name not in before]
-    first = emitter.entry_of(body.items[0]) if body.items else check
-
     entries = ", ".join(
         f"{jsonata.literal(variable.label)}: {initial_value(variable, ctx)}"
         for variable in node.loop_variables
     )
-    init = {
-        "Type": "Pass",
-        "Assign": {
+    # The loop's own state sets its variables and says loop.started (a Task, where a Pass would
+    # do, so the event costs no transition).
+    init = progress.started_task(
+        node,
+        ctx,
+        check,
+        inputs=f"{{{entries}}}",
+        extra={"metadata": {"loop_length": node.loop_count}},
+        assign={
             outputs: jsonata.template(
                 f"{{{entries}{', ' if entries else ''}{jsonata.literal(LOOP_ROUND)}: 0}}"
             )
         },
-        "Next": check,
-    }
+    )
+    # Past its first state, no state's input is an item of an iteration around the loop.
+    inside = ctx.at(ctx.scope)
 
-    variables = ctx.variables
+    before = set(ctx.scope.declared)
+    body_states = emitter.block(body, inside, check)
+    # What the children assign in this scope, cleared as each round begins.
+    recorded = [name for name in ctx.scope.declared if name not in before]
+    first = emitter.entry_of(body.items[0]) if body.items else check
+    if progress.body_entry(node.id, ctx.plan) is None:
+        # No Lambda begins the round: one of its own says loop.next.
+        next_round = progress.next_state_name(node)
+        body_states[next_round] = progress.progress_task(
+            inside, [progress.notice(node, "next", inside)], first, catch_node=node.id
+        )
+        first = next_round
+
+    variables = inside.variables
     stops = [f"${outputs}.{LOOP_ROUND} >= {node.loop_count}"]
     ends = [
         member
@@ -79,7 +95,8 @@ def lower_loop(step: Step, ctx: Context, next_state: str) -> dict[str, dict[str,
         stops.append(
             f"({conditions_expression(node.break_conditions, node.logical_operator, variables)})"
         )
-    leave: dict[str, Any] = {"Condition": jsonata.template(" or ".join(stops)), "Next": next_state}
+    completed = progress.completed_state_name(node.id)
+    leave: dict[str, Any] = {"Condition": jsonata.template(" or ".join(stops)), "Next": completed}
     if step.records_handle:
         leave["Assign"] = {handle_name(node.id): SOURCE_HANDLE}
     again = {
@@ -93,8 +110,16 @@ def lower_loop(step: Step, ctx: Context, next_state: str) -> dict[str, dict[str,
         },
         "Next": first,
     }
-    return {
+    states = {
         step.state_name: init,
         check: {"Type": "Choice", "Choices": [leave, again]},
         **body_states,
+        completed: progress.completed_task(
+            node,
+            inside,
+            next_state,
+            outputs=f"${outputs}",
+            steps=f"${outputs}.{LOOP_ROUND}",
+        ),
     }
+    return states

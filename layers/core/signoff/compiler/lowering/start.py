@@ -13,9 +13,38 @@ from typing import Any
 from signoff.compiler import jsonata
 from signoff.compiler.lowering.common import EMPTY_USAGE, INIT
 from signoff.compiler.variables import AslScope, handle_name, outputs_name
+from signoff.graph.model import Workflow
+from signoff.graph.selectors import CONVERSATION, ENV
 
 RESUME = "Resume at node"
 _RESUME_INPUT = "$states.input.resume"
+_RUN_INPUT = "$states.input.run"
+
+
+def run_expression(workflow: Workflow) -> str:
+    """`$run`: the execution input's run context, plus the workflow's `env` and `conversation`
+    variables when it declares any.
+
+    `env` holds the environment variables' values, secret ones left out (validation refuses a
+    read of one). `conversation` starts from each conversation variable's value, overridden by
+    the run context's own `conversation` (the session's state, runs/service.py) for the names
+    the workflow declares; assigners change it (assigner.py) and the settle function saves what
+    it holds at the end to the run's session.
+    """
+    if not workflow.environment_variables and not workflow.conversation_variables:
+        return _RUN_INPUT
+    env = {
+        variable.name: variable.value
+        for variable in workflow.environment_variables
+        if variable.value_type != "secret"
+    }
+    defaults = {variable.name: variable.value for variable in workflow.conversation_variables}
+    given = f"{_RUN_INPUT}.{CONVERSATION}"
+    names = jsonata.literal(list(defaults))
+    declared_given = f"$sift({given}, function($v, $k) {{ $k in {names} }})"
+    conversation = f"$merge([{jsonata.literal(defaults)}, {declared_given}])"
+    extra = f"{jsonata.literal(ENV)}: {jsonata.literal(env)}, {jsonata.literal(CONVERSATION)}: "
+    return f"$merge([{_RUN_INPUT}, {{{extra}{conversation}}}])"
 
 
 def lower_init(
@@ -25,16 +54,17 @@ def lower_init(
     *,
     resumable: dict[str, AslScope] | None = None,
     branch_scopes: list[AslScope] | None = None,
+    run: str = _RUN_INPUT,
 ) -> dict[str, dict[str, Any]]:
     """`resumable`: in the resume variant, the node homes; Init then takes the given variables
     of the nodes whose home is the top level or a branch of a top-level Parallel
-    (`branch_scopes`)."""
+    (`branch_scopes`). `run`: the expression `$run` is (`run_expression`)."""
     inputs = "$states.input.inputs"
     if resumable is not None:
         given = f"{_RESUME_INPUT}.variables.{jsonata.field_name(start_id)}"
         inputs = f"$exists({given}) ? {given} : {inputs}"
     assign: dict[str, Any] = {
-        "run": "{% $states.input.run %}",
+        "run": jsonata.template(run),
         "exceptions": 0,
         "usage": dict(EMPTY_USAGE),
         outputs_name(start_id): jsonata.template(inputs),

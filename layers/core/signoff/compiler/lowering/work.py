@@ -6,6 +6,8 @@ selectors name; the function answers `{outputs, status, handle, usage}`. The Tas
 `outputs` in `$n_<node>`, the handle taken in `$r_<node>` (when something asks), counts a
 handled exception (`status` exception) and adds up model usage in its scope's accumulators.
 Retries and error strategies happen inside the function; a failure it raises fails the node.
+Inside iterations and loops the payload also says where the node runs (`scope`) and, on the node
+beginning each item or round, the progress event to emit first (progress.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from signoff.compiler import jsonata
+from signoff.compiler.lowering import progress
 from signoff.compiler.lowering.common import Context, invoke
 from signoff.compiler.plan import Step
 from signoff.compiler.variables import handle_name, outputs_name
@@ -25,7 +28,7 @@ from signoff.graph.model import (
     ParameterExtractorNode,
     QuestionClassifierNode,
 )
-from signoff.graph.selectors import find_references, is_sys
+from signoff.graph.selectors import find_references, is_run_variable
 
 # Nodes whose model calls report token usage.
 USAGE_NODES = (LlmNode, QuestionClassifierNode, ParameterExtractorNode)
@@ -40,7 +43,7 @@ def payload_variables(node: Node, ctx: Context) -> dict[str, str]:
     ]
     found: dict[str, str] = {}
     for selector in named:
-        if is_sys(selector) or selector[0] in found:
+        if is_run_variable(selector) or selector[0] in found:
             continue
         head = selector[0]
         item = ctx.variables.iterations and head in ctx.variables.iterations
@@ -68,6 +71,13 @@ def lower_work(
         "attempt": "{% $states.context.State.RetryCount + 1 %}",
         **(extra or {}),
     }
+    # Inside iterations and loops: where it runs, and whether it begins the item or round.
+    scope = progress.scope_fields(node.id, ctx)
+    if scope is not None:
+        payload["scope"] = scope
+    next_notice = progress.next_notice(node.id, ctx)
+    if next_notice is not None:
+        payload["progress"] = [next_notice]
     inline = ctx.plan.inline_reads.get(node.id)
     if inline:
         # Native states compute on these outputs: they stay values, never references.

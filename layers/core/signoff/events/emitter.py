@@ -1,0 +1,121 @@
+"""Emitting lifecycle events: append to the run's event log, then publish to the bus.
+
+The log is the source of truth (streams and re-attach read it); the bus is how other systems hear
+of a run (rules, webhooks). Emitting is a side effect of work that has already happened: a failure
+to emit is logged and never fails the caller, and an emitter built without a table (old tests,
+functions that emit nothing) does nothing at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from signoff.events.envelope import Event
+from signoff.events.publisher import EventBridgePublisher, EventPublisher
+from signoff.settings import Settings
+from signoff.store.run_events import DynamoRunEventLog, EventLogClosed, RunEventLog
+
+logger = Logger(child=True)
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """An event to emit: everything but what the log assigns (id, time, sequence)."""
+
+    tenant_id: str
+    workflow_id: str
+    run_id: str
+    type: str
+    data: dict[str, Any] = field(default_factory=dict)
+    node_id: str | None = None
+
+
+class EventEmitter:
+    def __init__(self, log: RunEventLog | None, publisher: EventPublisher | None = None) -> None:
+        self._log = log
+        self._publisher = publisher
+
+    @classmethod
+    def disabled(cls) -> EventEmitter:
+        """An emitter that emits nothing (no event table configured)."""
+        return cls(None, None)
+
+    @property
+    def enabled(self) -> bool:
+        return self._log is not None
+
+    @property
+    def log(self) -> RunEventLog | None:
+        return self._log
+
+    def emit(
+        self,
+        *,
+        tenant_id: str,
+        workflow_id: str,
+        run_id: str,
+        type: str,
+        data: dict[str, Any],
+        node_id: str | None = None,
+    ) -> Event | None:
+        """Append one event to the run's log and publish it; None when it could not be logged."""
+        emitted = self.emit_all([PendingEvent(tenant_id, workflow_id, run_id, type, data, node_id)])
+        return emitted[0] if emitted else None
+
+    def emit_all(self, pending: Sequence[PendingEvent]) -> list[Event]:
+        """Append the events in order, then publish those logged in one go (batched PutEvents).
+
+        Returns the events that were logged. An event that cannot be logged is not published
+        either (subscribers never hear of an event the log lacks) and the next ones still are.
+        """
+        if self._log is None or not pending:
+            return []
+        logged: list[Event] = []
+        for item in pending:
+            try:
+                logged.append(
+                    self._log.append(
+                        tenant_id=item.tenant_id,
+                        workflow_id=item.workflow_id,
+                        run_id=item.run_id,
+                        type=item.type,
+                        data=item.data,
+                        node_id=item.node_id,
+                    )
+                )
+            except EventLogClosed as closed:
+                # Another path ended the run first (or this node outlived a stop): its terminal
+                # event stands.
+                logger.info(str(closed), extra={"event_type": item.type, "run_id": item.run_id})
+            except Exception:  # emitting must never fail the caller's own work
+                logger.exception(
+                    "event not logged",
+                    extra={"event_type": item.type, "run_id": item.run_id, "node_id": item.node_id},
+                )
+        if logged and self._publisher is not None:
+            try:
+                self._publisher.publish(logged)
+            except Exception:  # the log holds the events; the bus is best effort
+                logger.exception(
+                    "events not published", extra={"event_ids": [event.id for event in logged]}
+                )
+        return logged
+
+
+def emitter_from_settings(
+    settings: Settings, *, dynamodb: Any = None, events: Any = None
+) -> EventEmitter:
+    """The deployment's emitter; a disabled one when the function has no event table."""
+    if not settings.run_events_table:
+        return EventEmitter.disabled()
+    log = DynamoRunEventLog(settings.run_events_table, client=dynamodb)
+    publisher = (
+        EventBridgePublisher(settings.event_bus_name, client=events)
+        if settings.event_bus_name
+        else None
+    )
+    return EventEmitter(log, publisher)
