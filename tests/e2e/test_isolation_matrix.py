@@ -72,13 +72,35 @@ def operations(document: dict[str, Any]) -> list[Operation]:
     return [operation for operation in found if operation.route not in PUBLIC_ROUTES]
 
 
+@dataclass(frozen=True)
+class MultipartBody:
+    """A form the operation takes as multipart/form-data: binary fields go as files."""
+
+    fields: dict[str, str]
+    files: dict[str, tuple[str, bytes]]
+
+
 def minimal_body(operation: Operation, document: dict[str, Any]) -> Any:
-    """The smallest request body the operation's schema accepts (None when it takes none)."""
+    """The smallest request body the operation's schema accepts (None when it takes none): JSON
+    when the operation takes JSON, else its multipart form."""
     body = operation.operation.get("requestBody")
     if not body:
         return None
-    schema = body["content"]["application/json"]["schema"]
-    return _minimal(schema, document)
+    content = body["content"]
+    if "application/json" in content:
+        return _minimal(content["application/json"]["schema"], document)
+    schema = content["multipart/form-data"]["schema"]
+    if "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    fields: dict[str, str] = {}
+    files: dict[str, tuple[str, bytes]] = {}
+    for name in schema.get("required", []):
+        field = schema["properties"][name]
+        if field.get("format") == "binary":
+            files[name] = ("x.txt", b"x")
+        else:
+            fields[name] = str(_minimal(field, document))
+    return MultipartBody(fields, files)
 
 
 def _minimal(schema: dict[str, Any], document: dict[str, Any]) -> Any:
@@ -111,6 +133,8 @@ def _minimal(schema: dict[str, Any], document: dict[str, Any]) -> Any:
 def call(client: httpx.Client, operation: Operation, url: str, body: Any) -> httpx.Response:
     if body is None:
         return client.request(operation.method, url)
+    if isinstance(body, MultipartBody):
+        return client.request(operation.method, url, data=body.fields, files=body.files)
     return client.request(operation.method, url, json=body)
 
 
