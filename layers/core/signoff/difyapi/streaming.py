@@ -19,14 +19,11 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from signoff.api.errors import error_response, response_for
 from signoff.api.principal import principal_from_event
 from signoff.difyapi.agno import AgnoRun, AgnoRunForm, agno_status, content_of
 from signoff.difyapi.forms import InvalidForm, parse_multipart
@@ -43,6 +40,8 @@ from signoff.streaming.app import (
     StreamingServices,
     last_event_id,
     start_run,
+    started_run_id,
+    wants_stream,
 )
 from signoff.streaming.lambda_web import response_from_proxy
 
@@ -51,42 +50,13 @@ _FALSE = frozenset({"false", "0", "no", "off"})
 AGNO_KEEPALIVE = b": ping\n\n"
 
 
-def _error_answer(error: Exception, event: Mapping[str, Any]) -> Response:
-    """The API's answer to an error through its one mapping, in Dify's shape under /v1."""
-    path = event.get("path")
-    if isinstance(error, SignoffError):
-        answer = response_for(error, path=path)
-    else:
-        answer = error_response(500, "internal_error", "an internal error occurred")
-    return response_from_proxy(ResponseBuilder(answer).build(APIGatewayProxyEvent(dict(event))))
-
-
 # ------------------------------------------------------------------ Dify /v1
-
-
-def _wants_stream(event: Mapping[str, Any]) -> bool:
-    try:
-        body = json.loads(event.get("body") or "null")
-    except ValueError:
-        return False
-    return isinstance(body, dict) and body.get("response_mode") == "streaming"
-
-
-def _started_task(answer: Mapping[str, Any]) -> str | None:
-    if int(answer.get("statusCode", 0)) != 202:
-        return None
-    try:
-        body = json.loads(answer.get("body") or "null")
-    except ValueError:
-        return None
-    task = body.get("task_id") if isinstance(body, dict) else None
-    return str(task) if task else None
 
 
 async def dify_run(request: Request, services: StreamingServices) -> Response:
     event = await services.read_event(request)
     answer = await services.resolve(request, event)
-    task_id = _started_task(answer) if _wants_stream(event) else None
+    task_id = started_run_id(answer, field="task_id") if wants_stream(event) else None
     if task_id is None:
         return response_from_proxy(answer)
     principal = principal_from_event(event)
@@ -107,7 +77,7 @@ async def dify_run_events(request: Request, services: StreamingServices) -> Resp
         after = last_event_id(request)
         await run_in_threadpool(dify.app_run, principal, run_id)
     except Exception as error:
-        return _error_answer(error, event)
+        return services.error_response(error, event)
     go_on = request.query_params.get("continue_on_pause", "").strip().lower() in _TRUE
     return services.sse(
         tenant_id=principal.tenant_id,
@@ -168,7 +138,7 @@ async def start_workflow_run(request: Request, services: StreamingServices) -> R
             output = await run_in_threadpool(agno.output, principal.tenant_id, started)
             return JSONResponse(output)
     except Exception as error:
-        return _error_answer(error, event)
+        return services.error_response(error, event)
     tenant_id = principal.tenant_id
     frames = agno_frames(
         services.events,

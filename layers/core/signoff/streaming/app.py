@@ -127,9 +127,10 @@ class StreamingServices:
         return await run_in_threadpool(self.resolver.resolve, dict(event), context)
 
     def error_response(self, error: Exception, event: Mapping[str, Any]) -> Response:
-        """The API's answer to an error, through its one mapping (signoff.api.errors)."""
+        """The API's answer to an error, through its one mapping (signoff.api.errors), which
+        shapes it Dify's way under /v1 by the request's path."""
         if isinstance(error, SignoffError):
-            answer = response_for(error)
+            answer = response_for(error, path=event.get("path"))
         else:
             logger.exception("streaming request failed")
             answer = error_response(500, "internal_error", "an internal error occurred")
@@ -198,15 +199,16 @@ def wants_stream(event: Mapping[str, Any]) -> bool:
     return isinstance(body, dict) and body.get("response_mode") == "streaming"
 
 
-def started_run_id(answer: Mapping[str, Any]) -> str | None:
-    """The run id of the api's 202 answer to a run start (None for any other answer)."""
+def started_run_id(answer: Mapping[str, Any], *, field: str = "run_id") -> str | None:
+    """The run id of the api's 202 answer to a run start, read from `field` (Dify's answer names
+    it `task_id`); None for any other answer."""
     if int(answer.get("statusCode", 0)) != 202:
         return None
     try:
         body = json.loads(answer.get("body") or "null")
     except ValueError:
         return None
-    run_id = body.get("run_id") if isinstance(body, dict) else None
+    run_id = body.get(field) if isinstance(body, dict) else None
     return str(run_id) if run_id else None
 
 
