@@ -6,6 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
 PORT ?= 8080
+# pytest processes for `make test`. More than the cores: the end-to-end tests spend most of their
+# time waiting on runs in the local cloud. Each module stays in one process (--dist loadfile).
+TEST_WORKERS ?= 4
 INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 SAM_INSTALLED := $(SAM_VENV)/.installed
@@ -25,7 +28,7 @@ dev: install console
 	$(BIN)/signoff dev --port $(PORT)
 
 test: install $(SAM_INSTALLED) lint console console-test browser
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 	$(MAKE) --no-print-directory asl-validate sam-validate sam-build
 
 install: $(INSTALLED) $(NODE_INSTALLED)

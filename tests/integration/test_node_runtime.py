@@ -40,7 +40,7 @@ RUN = {
     "workflow_version": 1,
     "user": "ada@example.com",
 }
-LIMITS = SandboxLimits(cpu_seconds=1, memory_mb=96, wall_seconds=2, max_output_bytes=10_000)
+LIMITS = SandboxLimits(cpu_seconds=1, memory_mb=96, wall_seconds=20, max_output_bytes=10_000)
 
 
 class InProcessSandbox:

@@ -11,7 +11,16 @@ import pytest
 from signoff.compiler.lowering.operators import case_expression, condition_expression
 from signoff.graph.model import Case, Condition
 
-MISSING = object()
+
+class _Missing:
+    """A variable the run never set (not null: absent)."""
+
+    def __repr__(self) -> str:
+        # A fixed spelling keeps test ids the same in every process (pytest-xdist compares them).
+        return "MISSING"
+
+
+MISSING = _Missing()
 RUN = {"run_id": "r-1", "user": "ada", "workflow_id": "w-1"}
 
 

@@ -20,9 +20,14 @@ from signoff.sandbox import (
     run_python,
 )
 
-LIMITS = SandboxLimits(cpu_seconds=1, memory_mb=96, wall_seconds=2, max_output_bytes=10_000)
+# The wall clocks are far above the CPU limits so that, on a loaded machine, only the limit a
+# test is about can stop its code (a busy loop sharing a core gets 1 s of CPU after seconds).
+LIMITS = SandboxLimits(cpu_seconds=1, memory_mb=96, wall_seconds=20, max_output_bytes=10_000)
 ROOMY_WALL_CLOCK = SandboxLimits(
-    cpu_seconds=1, memory_mb=96, wall_seconds=8, max_output_bytes=10_000
+    cpu_seconds=1, memory_mb=96, wall_seconds=60, max_output_bytes=10_000
+)
+SHORT_WALL_CLOCK = SandboxLimits(
+    cpu_seconds=1, memory_mb=96, wall_seconds=2, max_output_bytes=10_000
 )
 
 
@@ -143,7 +148,9 @@ def test_given_a_busy_loop_ignoring_sigxcpu_when_run_then_the_hard_cpu_limit_sti
 
 
 def test_given_code_that_waits_when_run_then_the_wall_clock_stops_it():
-    error = failure_of("import time\ndef main():\n    time.sleep(30)\n    return {}\n")
+    error = failure_of(
+        "import time\ndef main():\n    time.sleep(30)\n    return {}\n", limits=SHORT_WALL_CLOCK
+    )
 
     assert error.type is SandboxErrorType.TIMEOUT
     assert "2 s (wall clock)" in error.message
