@@ -15,6 +15,8 @@ decision).
 
 Prints one table. The figures are for this machine and the local cloud (moto executing the state
 machine, the functions in-process), not for AWS: compare figures made in one sitting.
+`server_cpu_ms_per_sample` (when the bench starts its own local cloud, on Linux): the CPU time the
+local cloud's process spent per sample (a run started, paused, decided, cancelled).
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from typing import Any
 
 import boto3
 import httpx
+
+# run as a script: its own folder is on the path, so its sibling imports as a module
+from run_latency import process_cpu_seconds
 
 from signoff.local.process import DevServer
 from signoff.local.provision import plan_stack
@@ -168,14 +173,28 @@ class Bench:
         return starts[0] if starts else None
 
 
-def measure(url: str, key: str, aws_endpoint: str | None, decisions: int, hand_written: bool):
+def measure(
+    url: str,
+    key: str,
+    aws_endpoint: str | None,
+    decisions: int,
+    hand_written: bool,
+    cpu_seconds: Any = lambda: None,
+):
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=url, headers=headers, timeout=60, trust_env=False) as client:
         bench = Bench(client, hand_written, aws_endpoint)
         bench.sample(-1)  # warm the functions up
+        cpu_before = cpu_seconds()
         samples = [bench.sample(index) for index in range(decisions)]
+        cpu_after = cpu_seconds()
     from_request = [sample[0] for sample in samples]
     from_response = [sample[1] for sample in samples]
+    cpu: dict[str, float] = (
+        {"server_cpu_ms_per_sample": (cpu_after - cpu_before) / decisions * 1000}
+        if cpu_before is not None and cpu_after is not None
+        else {}
+    )
     return {
         "decisions": decisions,
         "machine": "hand-written" if hand_written else "compiled",
@@ -184,6 +203,7 @@ def measure(url: str, key: str, aws_endpoint: str | None, decisions: int, hand_w
         "mean_ms": statistics.fmean(from_response) * 1000,
         "p50_from_request_ms": percentile(from_request, 0.50) * 1000,
         "p95_from_request_ms": percentile(from_request, 0.95) * 1000,
+        **cpu,
     }
 
 
@@ -217,6 +237,7 @@ def main() -> None:
                 server.aws_endpoint_url,
                 args.decisions,
                 args.hand_written,
+                process_cpu_seconds(server.process.pid),
             )
     print_table(row)
 

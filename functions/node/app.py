@@ -13,6 +13,7 @@ from signoff.nodes.code_runner import LambdaCodeRunner
 from signoff.nodes.integrations import Integrations
 from signoff.nodes.progress import is_progress_request, record_progress
 from signoff.nodes.runtime import run_node
+from signoff.nodes.secrets import WorkflowSecretReader
 from signoff.payloads import PayloadStore
 from signoff.providers.registry import ChatModels
 from signoff.redaction import RedactingFormatter
@@ -31,6 +32,8 @@ payloads = PayloadStore.from_settings(settings)
 chat_models = ChatModels.from_settings(settings)
 integrations = Integrations.from_settings(settings)
 events = RunLifecycle(emitter_from_settings(settings))
+# Secret environment variables, read when a node needs one and kept for a while per container.
+secrets = WorkflowSecretReader.from_settings(settings)
 
 
 @logger.inject_lambda_context
@@ -47,4 +50,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         chat_models=chat_models,
         integrations=integrations,
         events=events,
+        secrets=secrets,
     )

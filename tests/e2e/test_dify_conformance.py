@@ -21,6 +21,8 @@ import httpx
 import pytest
 from dify_client import DifyClient
 
+from tests.support.workflows import greeter
+
 pytestmark = pytest.mark.e2e
 
 # ---------------------------------------------------------------- the wire notes' tables
@@ -429,3 +431,96 @@ def test_given_a_human_input_node_then_human_input_required_carries_the_form(loc
         "tone",
     ]
     assert [action["id"] for action in required["data"]["actions"]] == ["publish", "reject"]
+
+
+# ---------------------------------------------------------------- pinned versions
+
+
+def test_given_two_versions_when_the_sdk_runs_one_by_its_workflow_id_then_that_version_runs(
+    local_cloud,
+):
+    """Dify names each published version with a workflow id of its own: here a version's
+    version_id. POST /v1/workflows/{workflow_id}/run runs it (blocking and streaming), and every
+    /v1 answer naming the run's workflow (the blocking answer's data, the run detail, the
+    streamed and re-attached workflow_started and workflow_finished) names that id."""
+    workflow_id = f"pinned-{secrets.token_hex(3)}"
+    headers = {"Authorization": f"Bearer {local_cloud.admin_key}"}
+    with httpx.Client(base_url=local_cloud.base_url, headers=headers, timeout=60) as admin:
+        assert admin.post("/workflows", json=greeter(id=workflow_id)).status_code == 201
+        newer = greeter(name="greeter v2")
+        newer.pop("id")
+        newer["nodes"][1]["template"] = "Howdy, {{ name }}!"
+        assert admin.put(f"/workflows/{workflow_id}", json=newer).status_code == 200
+        versions = admin.get(f"/workflows/{workflow_id}/versions").json()["data"]
+        other_app_version = admin.get("/workflows/hello").json()["version_id"]
+        key = admin.post(
+            "/keys", json={"name": workflow_id, "role": "app", "workflow_id": workflow_id}
+        ).json()["key"]
+    first, second = (version["version_id"] for version in versions)
+    client = sdk(local_cloud, key)
+
+    def pinned(version_id: str, *, streaming: bool = False) -> Any:
+        body = {
+            "inputs": {"name": "Pin"},
+            "response_mode": "streaming" if streaming else "blocking",
+            "user": "sdk-user",
+        }
+        return client._send_request("POST", f"/workflows/{version_id}/run", body, stream=streaming)
+
+    old = pinned(first)
+    new = pinned(second)
+    stream = pinned(first, streaming=True)
+    events, _ = read_stream(stream.iter_lines(decode_unicode=True))
+    newest_stream = client._send_request(
+        "POST",
+        "/workflows/run",
+        {"inputs": {"name": "New"}, "response_mode": "streaming", "user": "sdk-user"},
+        stream=True,
+    )
+    newest_events, _ = read_stream(newest_stream.iter_lines(decode_unicode=True))
+    reattached = httpx.get(
+        f"{local_cloud.base_url}/v1/workflow/{events[0]['workflow_run_id']}/events",
+        params={"user": "sdk-user"},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=30,
+    )
+    replayed, _ = read_stream(iter(reattached.text.splitlines()))
+    unknown = pinned("6f1c1c4e-0000-4000-8000-000000000000")
+    elsewhere = pinned(other_app_version)
+    info = client._send_request("GET", "/info", params={"user": "sdk-user"})
+
+    assert old.status_code == 200, old.text
+    assert old.json()["data"]["outputs"] == {"greeting": "Hello, Pin!"}
+    assert new.json()["data"]["outputs"] == {"greeting": "Howdy, Pin!"}
+    assert (old.json()["data"]["workflow_id"], new.json()["data"]["workflow_id"]) == (
+        first,
+        second,
+    )
+    detail = client._send_request("GET", f"/workflows/run/{old.json()['workflow_run_id']}")
+    assert detail.status_code == 200
+    assert detail.json()["workflow_id"] == first
+    for event in events:
+        check_event(event)
+    assert events[-1]["event"] == "workflow_finished"
+    assert events[-1]["data"]["outputs"] == {"greeting": "Hello, Pin!"}
+    assert reattached.status_code == 200, reattached.text
+    assert [event["event"] for event in replayed] == [event["event"] for event in events]
+    for streamed_events, version_id in (
+        (events, first),
+        (replayed, first),
+        (newest_events, second),
+    ):
+        naming = {
+            event["event"]: event["data"]["workflow_id"]
+            for event in streamed_events
+            if "workflow_id" in event.get("data", {})
+        }
+        # Of the wire notes' events, the workflow's start and end name it; node events do not.
+        assert naming == {"workflow_started": version_id, "workflow_finished": version_id}
+    for refused, named in ((unknown, "6f1c1c4e-0000-4000-8000-000000000000"), (elsewhere, None)):
+        assert refused.status_code == 404
+        body = refused.json()
+        assert (body["status"], body["code"]) == (404, "not_found")
+        assert named is None or named in body["message"]
+    # The app's other routes answer for the newest version.
+    assert info.json()["name"] == "greeter v2"

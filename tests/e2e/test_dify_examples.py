@@ -7,6 +7,7 @@ import of each example, shared by every test (the examples are imported once).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,8 @@ pytestmark = pytest.mark.e2e
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "dify"
 NOTES = "first line\nsecond line\n"
+GUESTS = "15_secret_and_sequential_iteration"
+GUEST_SERVICE_KEY = "sk-guests-" + "3" * 24
 
 
 @pytest.fixture(scope="module")
@@ -294,6 +297,117 @@ def test_runs_sharing_an_agno_session_share_conversation_variables(client, impor
     assert third["summary"].endswith("Visit 3; names: ")
     assert (first["visits"], second["visits"], third["visits"]) == (1, 2, 3)
     assert elsewhere["visits"] == 1
+
+
+@pytest.fixture(scope="module")
+def guests(client: httpx.Client, imported: dict[str, str]) -> str:
+    """The guest check-in example, its secret set through the API."""
+    workflow_id = imported[GUESTS]
+    response = client.put(
+        f"/workflows/{workflow_id}/secrets/api_key", json={"value": GUEST_SERVICE_KEY}
+    )
+    assert response.status_code in (201, 204), response.text
+    return workflow_id
+
+
+def test_a_secret_is_read_by_code_and_a_header_and_a_sequential_iteration_appends_in_order(
+    client, guests, server
+):
+    before = len(server.received)
+
+    result = run(client, guests, base=server.url(""), names="Ada, Bo, Cy")
+
+    assert result["status"] == "succeeded", result
+    found = result["outputs"]
+    # Each item sees the items before it in the conversation variable.
+    assert found["lines"] == ["0:Ada after 0", "1:Bo after 1", "2:Cy after 2"]
+    assert found["seen"] == ["Ada", "Bo", "Cy"]
+    assert found["key_length"] == len(GUEST_SERVICE_KEY)
+    assert found["status"] == 200
+    # The service got the key; what the node answered (the echo) carries it redacted.
+    assert server.received[before].headers["x-api-key"] == GUEST_SERVICE_KEY
+    assert json.loads(found["reply"])["headers"]["x-api-key"] == "[redacted]"
+    nodes = client.get(f"/runs/{result['run_id']}/nodes").json()["data"]
+    events = client.get(f"/runs/{result['run_id']}/events").text
+    assert {"prepare", "call", "label"} <= {record["node_id"] for record in nodes}
+    assert "workflow_finished" in events
+    for kept in (json.dumps(result), json.dumps(nodes), events):
+        assert GUEST_SERVICE_KEY not in kept
+
+
+def test_an_example_whose_secret_is_not_set_imports_and_its_runs_fail_on_the_reading_node(
+    client, server
+):
+    workflow_id = f"dify-guests-unset-{uuid.uuid4().hex[:8]}"
+    imported = client.post(
+        "/workflows",
+        params={"id": workflow_id},
+        content=(EXAMPLES / f"{GUESTS}.yml").read_bytes(),
+        headers={"Content-Type": "application/yaml"},
+    )
+    assert imported.status_code == 201, imported.text
+    secrets = client.get(f"/workflows/{workflow_id}/secrets").json()
+
+    result = run(client, workflow_id, base=server.url(""), names="Ada")
+
+    assert secrets == {"data": [{"name": "api_key", "set": False}]}
+    assert result["status"] == "failed", result
+    assert result["error"]["node_id"] == "prepare"
+    assert result["error"]["type"] == "SecretNotSet"
+
+
+def test_runs_sharing_an_agno_session_carry_on_the_list_a_sequential_iteration_appends_to(
+    client, guests, server
+):
+    session = f"g-{uuid.uuid4().hex[:8]}"
+
+    def check_in(names: str, session_id: str) -> Any:
+        message = json.dumps({"base": server.url(""), "names": names})
+        answer = client.post(
+            f"/workflows/{guests}/runs",
+            files={
+                "message": (None, message),
+                "stream": (None, "false"),
+                "session_id": (None, session_id),
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["status"] == "COMPLETED", answer.text
+        return answer.json()["content"]
+
+    first = check_in("Ada, Bo", session)
+    second = check_in("Cy, Di", session)
+    elsewhere = check_in("Ed", f"{session}-other")
+
+    assert first["lines"] == ["0:Ada after 0", "1:Bo after 1"]
+    # The second run starts from the list the first one ended with.
+    assert second["lines"] == ["0:Cy after 2", "1:Di after 3"]
+    assert second["seen"] == ["Ada", "Bo", "Cy", "Di"]
+    assert elsewhere["seen"] == ["Ed"]
+
+
+def test_a_node_reading_a_secret_and_the_conversation_can_be_run_alone(client, guests):
+    prepared = client.post(
+        f"/workflows/{guests}/nodes/prepare/run", json={"inputs": {"#start.names#": "Ada, Bo"}}
+    )
+    labelled = client.post(
+        f"/workflows/{guests}/nodes/label/run",
+        json={
+            "inputs": {
+                "#each.item#": "Cy",
+                "#each.index#": 2,
+                "#conversation.seen#": ["Ada", "Bo"],
+            }
+        },
+    )
+
+    assert prepared.status_code == 200, prepared.text
+    assert prepared.json()["outputs"] == {
+        "guests": ["Ada", "Bo"],
+        "key_length": len(GUEST_SERVICE_KEY),
+    }
+    assert GUEST_SERVICE_KEY not in prepared.text
+    assert labelled.json()["outputs"] == {"line": "2:Cy after 2"}
 
 
 def test_a_dsl_with_unsupported_features_answers_every_issue_with_node_ids(client):

@@ -203,6 +203,10 @@ def values_of(tenant: Tenant, *, other: bool = False) -> dict[str, str]:
         "workflow_run_id": tenant.other_run_id if other else tenant.run_id,
         "task_id": tenant.other_run_id if other else tenant.run_id,
         "form_token": "form-that-is-not-there",
+        # GET /workflows/{workflow_id}/versions/{version}: every workflow has a version 1.
+        "version": "1",
+        # /workflows/{workflow_id}/secrets/{name}: a secret environment variable's name.
+        "name": "api_key",
     }
 
 
@@ -232,6 +236,7 @@ def test_given_tenant_a_when_it_calls_every_route_on_tenant_b_resources_then_404
 
     assert ("GET", "/runs/<run_id>") in checked
     assert ("DELETE", "/keys/<key_id>") in checked
+    assert ("PUT", "/workflows/<workflow_id>/secrets/<name>") in checked
 
 
 def test_given_tenant_b_after_the_matrix_then_its_resources_are_untouched(tenants):
@@ -293,6 +298,47 @@ def test_given_an_app_key_then_its_workflow_works_and_everything_else_is_403(ten
             else:
                 assert response.status_code == 403, (operation.route, response.text)
                 assert response.json()["error_code"] == 2001
+
+
+def test_given_an_app_key_then_it_reads_its_workflows_versions_and_no_other_ones(
+    tenants, local_cloud
+):
+    a, b, document = tenants
+    listed_routes = {operation.route for operation in operations(document)}
+    app = httpx.Client(
+        base_url=local_cloud.base_url, headers={"Authorization": f"Bearer {b.app_key}"}, timeout=60
+    )
+
+    with app:
+        versions = app.get(f"/workflows/{b.workflow_id}/versions")
+        version = app.get(f"/workflows/{b.workflow_id}/versions/1")
+        other_app = [
+            app.get(f"/workflows/{b.other_workflow_id}/versions"),
+            app.get(f"/workflows/{b.other_workflow_id}/versions/1"),
+        ]
+    # (Tenant A made a workflow of its own named like B's app workflow above: B's other one.)
+    other_tenant = [
+        a.client.get(f"/workflows/{b.other_workflow_id}/versions"),
+        a.client.get(f"/workflows/{b.other_workflow_id}/versions/1"),
+    ]
+
+    # The matrix above walks these routes too (they are app routes of the OpenAPI document).
+    for route in (
+        ("GET", "/workflows/<workflow_id>/versions"),
+        ("GET", "/workflows/<workflow_id>/versions/<version>"),
+    ):
+        assert route in APP_ROUTES and route in listed_routes
+    assert versions.status_code == 200, versions.text
+    assert [entry["version"] for entry in versions.json()["data"]] == [1]
+    assert version.status_code == 200, version.text
+    assert (version.json()["workflow_id"], version.json()["version"]) == (b.workflow_id, 1)
+    assert version.json()["version_id"] == versions.json()["data"][0]["version_id"]
+    for refused in other_app:
+        assert refused.status_code == 403, refused.text
+        assert MARKER not in refused.text
+    for refused in other_tenant:
+        assert refused.status_code == 404, refused.text
+        assert MARKER not in refused.text
 
 
 # ------------------------------------------------------------------------------------ tokens

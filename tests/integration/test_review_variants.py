@@ -1,6 +1,6 @@
 """State machine variants (step, resume) against moto: created when first needed, kept on the
-workflow record, recompiled when the workflow moved to a new version. The compiler is a stand-in
-that records what it was asked for."""
+workflow version's record, one per version. The compiler is a stand-in that records what it was
+asked for."""
 
 from __future__ import annotations
 
@@ -83,18 +83,25 @@ def test_given_a_variant_of_the_current_version_then_it_is_reused_without_compil
     assert world.compiler.calls == [("drafter", "step")]
 
 
-def test_given_a_workflow_at_a_new_version_then_its_variant_is_recompiled_in_place(world):
-    arn = world.variants.arn(world.record, "resume")
+def test_given_a_workflow_at_a_new_version_then_each_version_keeps_a_variant_of_its_own(world):
+    v1_arn = world.variants.arn(world.record, "resume")
     stored = world.workflows.get("tenant-a", "drafter")
     updated = world.workflows.update(
-        stored.model_copy(update={"description": "v2"}), expected_version=1
+        stored.model_copy(update={"graph": {**stored.graph, "name": "drafter v2"}}),
+        expected_version=1,
     )
 
-    again = world.variants.arn(updated, "resume")
+    v2_arn = world.variants.arn(updated, "resume")
+    v1_again = world.variants.arn(world.workflows.get_version("tenant-a", "drafter", 1), "resume")
 
-    assert again == arn
-    assert world.definition(arn)["Comment"] == "drafter (resume) #2"
-    assert world.workflows.get("tenant-a", "drafter").resume_state_machine_version == 2
+    # Version 1's variant is neither recompiled nor overwritten: its runs keep running it.
+    assert v1_again == v1_arn
+    assert v2_arn != v1_arn and v2_arn.endswith("-drafter.v2.resume")
+    assert world.definition(v1_arn)["Comment"] == "drafter (resume) #1"
+    assert world.definition(v2_arn)["Comment"] == "drafter v2 (resume) #2"
+    assert world.compiler.calls == [("drafter", "resume"), ("drafter v2", "resume")]
+    assert world.workflows.get("tenant-a", "drafter").resume_state_machine_arn == v2_arn
+    assert world.workflows.get_version("tenant-a", "drafter", 1).resume_state_machine_arn == v1_arn
 
 
 def test_given_a_state_machine_left_behind_then_it_is_taken_over(world):

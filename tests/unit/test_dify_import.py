@@ -3,6 +3,7 @@ with node ids, the native export round trip, dependencies, and `signoff import -
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -503,11 +504,23 @@ def test_given_nodes_reading_undeclared_variables_then_each_is_a_bad_selector_of
     assert {("bad_selector", "t"), ("bad_selector", "l")} <= found
 
 
-def test_given_a_node_reading_a_secret_env_variable_then_it_is_named_unsupported():
-    found = codes(_reading(host_type="secret"))
+def test_given_an_llm_reading_a_secret_env_variable_then_it_imports_without_the_value():
+    # Given an export made with its secrets included: the value stays out of the graph.
+    workflow = import_dsl(_reading(host_type="secret"))
 
-    assert ("dify_unsupported_variable", "l") in found
-    assert ("dify_unsupported_variable", "t") not in found
+    (secret,) = workflow.environment_variables
+    assert (secret.name, secret.value_type, secret.value) == ("host", "secret", None)
+
+
+def test_given_a_native_state_reading_a_secret_env_variable_then_it_is_refused_with_its_node():
+    document = copy.deepcopy(_reading(host_type="secret"))
+    document["workflow"]["graph"]["nodes"][-1]["data"]["outputs"] = [
+        {"variable": "leak", "value_selector": ["env", "host"]}
+    ]
+
+    found = codes(document)
+
+    assert found == {("secret_not_readable_here", "e")}
 
 
 def test_given_a_broken_graph_then_the_native_issues_come_with_the_import_s():

@@ -39,7 +39,9 @@ class MemoryLog:
     def __init__(self) -> None:
         self.events: list[Event] = []
 
-    def append(self, *, tenant_id, workflow_id, run_id, type, data, node_id=None) -> Event:
+    def append(
+        self, *, tenant_id, workflow_id, run_id, type, data, node_id=None, after=None
+    ) -> Event:
         event = Event(
             id=new_event_id(),
             type=type,

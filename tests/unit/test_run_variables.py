@@ -88,10 +88,9 @@ def test_given_declared_env_and_conversation_names_then_selectors_and_references
     [
         (["env", "nobody"], "{{ v }}", "no environment variable"),
         (["conversation", "nothing"], "{{ v }}", "no conversation variable"),
-        (["env", "token"], "{{ v }}", "secret environment variable token"),
     ],
 )
-def test_given_an_undeclared_or_secret_name_then_it_is_a_bad_selector_of_the_reading_node(
+def test_given_an_undeclared_name_then_it_is_a_bad_selector_of_the_reading_node(
     selector, template, expected
 ):
     found = problems(document(template=template, selector=selector))
@@ -110,7 +109,7 @@ def test_given_an_assigner_writing_an_undeclared_conversation_variable_then_it_i
     assert [(code, node_id) for code, node_id, _ in found] == [("invalid_assignment", "remember")]
 
 
-def test_given_a_run_context_then_init_adds_env_without_secrets_and_the_sessions_conversation():
+def test_given_a_run_context_then_init_adds_env_with_secret_placeholders_and_the_conversation():
     expression = run_expression(workflow(template="x", selector=["env", "team"]))
     given = {"run": {"run_id": "r", "conversation": {"visits": 4, "stray": 1}}}
 
@@ -120,7 +119,7 @@ def test_given_a_run_context_then_init_adds_env_without_secrets_and_the_sessions
 
     assert run == {
         "run_id": "r",
-        "env": {"team": "Support"},
+        "env": {"team": "Support", "token": {"$signoff_secret": "token"}},
         "conversation": {"visits": 4, "names": []},
     }
 

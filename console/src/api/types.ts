@@ -201,6 +201,11 @@ export interface Review {
   node_title: string;
   round: number;
   kind: ReviewKind | string;
+  /** Inside iterations and loops (0-based): the item and round this wait is for. */
+  container_id?: string | null;
+  item_index?: number | null;
+  loop_index?: number | null;
+  index_path?: { container_id: string; index: number }[] | null;
   status: string;
   outputs?: Record<string, unknown> | null;
   /** The node's review settings (max_rounds...), or the human-input form. */

@@ -7,6 +7,7 @@ import { NodeStateBadge, RunStatusBadge, StateIcon } from "../components/StatusB
 import { formatDuration, formatTime } from "../components/time";
 import { GraphView } from "../graph/GraphView";
 import { drawableGraph } from "../graph/model";
+import { reviewPlace } from "../reviews/place";
 import { useReviews } from "../reviews/useReviews";
 import { NodeDetails } from "../runs/NodeDetails";
 import { NODE_STATE_LABELS, NODE_STATES, nodeStates } from "../runs/nodeState";
@@ -246,6 +247,7 @@ function WaitingOnYou({ pending, onOpen }: { pending: Review[]; onOpen(nodeId: s
               {review.kind === "human-input" ? "Fill in the form of" : review.kind === "step" ? "Go on after" : "Review"}{" "}
               {review.node_title || review.node_id}
             </button>
+            {reviewPlace(review) && <span className="muted"> · {reviewPlace(review)}</span>}
             {review.kind === "review" && review.round > 1 && <span className="muted"> (round {review.round})</span>}
           </li>
         ))}

@@ -51,6 +51,18 @@ afterEach(() => {
 });
 
 describe("ReviewPanel", () => {
+  it("given a review of one item of an iteration, then it says which item", () => {
+    renderPanel(review({ container_id: "each", item_index: 1, index_path: [{ container_id: "each", index: 1 }] }));
+
+    expect(screen.getByText(/item 2 ·/)).toBeTruthy();
+  });
+
+  it("given a review outside iterations and loops, then it names no item", () => {
+    renderPanel(review());
+
+    expect(screen.queryByText(/item \d/)).toBeNull();
+  });
+
   it("given a review, when Satisfied, then approve is sent and the page is told", async () => {
     const { sent, onDecided } = renderPanel(review());
 

@@ -8,6 +8,7 @@ import { formatTime } from "../components/time";
 import { useApi, useSession } from "../session/SessionContext";
 import { HumanInputForm } from "./HumanInputForm";
 import { parseJsonObject, prettyJson } from "./outputsText";
+import { reviewPlace } from "./place";
 
 // Where a person decides on a paused node. A review: "Satisfied" (approve), "Not satisfied"
 // (revise: the node runs again with the feedback), "Edit output" (continue with the edited
@@ -218,6 +219,7 @@ export function ReviewPanel({ review, onDecided }: ReviewPanelProps) {
     >
       <h3 id={`${ids}-title`}>{title}</h3>
       <p className="muted">
+        {reviewPlace(review) && <>{reviewPlace(review)} · </>}
         {review.kind === "review" && (
           <>
             Round {review.round}

@@ -8,6 +8,10 @@ a logged event, exception text):
   credentials, JWTs (short-lived tokens), webhook secrets (`whsec_...`) and provider keys in the
   OpenAI style (`sk-...`).
 
+A third net, by value: the values of workflow secrets a node function resolved
+(`remember_secret_values`) are replaced wherever they appear in text, in logs as in the node
+records and events the node function writes (`redact_values`).
+
 Each function must build its Logger with this formatter (`Logger(logger_formatter=
 RedactingFormatter())`): loggers of one service share the first one configured, and in the local
 cloud every function runs in one process.
@@ -17,7 +21,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -69,6 +74,44 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Any], ...] = (
 _MAX_DEPTH = 20
 
 
+# Values of workflow secrets resolved in this process (signoff/nodes/secrets.py): never logged.
+_secret_values: set[str] = set()
+_secret_values_lock = threading.Lock()
+
+
+def remember_secret_values(values: Collection[str]) -> None:
+    """Redact these values (workflow secrets just resolved) from every log record from now on."""
+    with _secret_values_lock:
+        _secret_values.update(value for value in values if value)
+
+
+def redact_values(value: Any, secrets: Collection[str], _depth: int = 0) -> Any:
+    """A copy of `value` (JSON-like) where every occurrence of one of `secrets` inside a string
+    (or a key) is replaced by REDACTED: what a node reports must not carry a secret it read."""
+    wanted = sorted((secret for secret in secrets if secret), key=len, reverse=True)
+    if not wanted:
+        return value
+    return _replace_values(value, wanted, _depth)
+
+
+def _replace_values(value: Any, secrets: list[str], depth: int) -> Any:
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+    if depth > _MAX_DEPTH:
+        return value
+    if isinstance(value, Mapping):
+        return {
+            _replace_values(key, secrets, depth + 1): _replace_values(item, secrets, depth + 1)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_replace_values(item, secrets, depth + 1) for item in value]
+    return value
+
+
 def is_sensitive_name(name: str) -> bool:
     return name.replace("-", "").replace("_", "").lower() in SENSITIVE_NAMES
 
@@ -76,6 +119,12 @@ def is_sensitive_name(name: str) -> bool:
 def redact_text(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
+    if _secret_values:
+        with _secret_values_lock:
+            known = sorted(_secret_values, key=len, reverse=True)
+        for secret in known:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
     return text
 
 

@@ -113,6 +113,13 @@ class Settings(BaseSettings):
     # Agno's sessions (signoff/difyapi/sessions.py): the state runs of one session_id share.
     workflow_sessions_table: str | None = None
 
+    # Secret environment variables (signoff/store/workflow_secrets.py): each value lives in
+    # Secrets Manager as `<prefix>/<tenant hash>/<workflow id>/env/<name>`, set through
+    # PUT /workflows/{id}/secrets/{name} and read by the node function, which keeps a value
+    # this many seconds per warm container.
+    workflow_secrets_prefix: str | None = None
+    workflow_secrets_cache_seconds: int = Field(default=300, ge=0, le=3600)
+
     def require(self, field: str) -> str:
         """The value of a resource setting this function needs, or a clear configuration error."""
         value = getattr(self, field)

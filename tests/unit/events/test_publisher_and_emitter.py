@@ -130,7 +130,9 @@ class MemoryLog:
         self._fail = fail_types
         self._closed = closed
 
-    def append(self, *, tenant_id, workflow_id, run_id, type, data, node_id=None) -> Event:
+    def append(
+        self, *, tenant_id, workflow_id, run_id, type, data, node_id=None, after=None
+    ) -> Event:
         if self._closed:
             raise EventLogClosed("run ended")
         if type in self._fail:
@@ -224,3 +226,68 @@ def test_given_a_table_then_the_emitter_logs_and_publishes_when_a_bus_is_set(bus
 
     assert emitter.enabled
     assert (emitter._publisher is not None) == (bus is not None)
+
+
+class HintRecordingLog(MemoryLog):
+    """Records, for each event appended, the sequence of the hint it came with."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.hints: list[tuple[str, int | None]] = []
+
+    def append(self, *, after=None, **fields) -> Event:
+        self.hints.append((fields["type"], after.sequence if after else None))
+        return super().append(**fields)
+
+
+def test_given_several_events_of_a_run_then_each_is_appended_after_the_one_before():
+    log, bus = HintRecordingLog(), RecordingPublisher()
+    emitter = EventEmitter(log, bus)
+
+    emitted = emitter.emit_all([pending("review.approved"), pending("run.resumed")])
+
+    assert log.hints == [("review.approved", None), ("run.resumed", 1)]
+    assert bus.batches == [emitted]
+
+
+def test_given_the_writers_last_event_then_the_emitter_hands_it_to_the_log():
+    log = HintRecordingLog()
+    emitter = EventEmitter(log, RecordingPublisher())
+    started = emitter.emit(
+        tenant_id="tenant-a", workflow_id="wf", run_id="run-1", type="node.started", data={}
+    )
+
+    emitter.emit(
+        tenant_id="tenant-a",
+        workflow_id="wf",
+        run_id="run-1",
+        type="node.succeeded",
+        data={},
+        after=started,
+    )
+
+    assert log.hints == [("node.started", None), ("node.succeeded", 1)]
+
+
+def test_given_events_of_two_runs_then_each_follows_the_last_of_its_own_run():
+    log = HintRecordingLog()
+    emitter = EventEmitter(log, RecordingPublisher())
+    other = PendingEvent("tenant-a", "wf", "run-2", "run.stopped", {})
+
+    emitter.emit_all([pending("review.approved"), other, pending("run.resumed")])
+
+    assert log.hints == [("review.approved", None), ("run.stopped", None), ("run.resumed", 1)]
+
+
+def test_given_an_event_the_log_refuses_then_the_next_follows_the_last_one_logged():
+    log, bus = HintRecordingLog(fail_types=("run.resumed",)), RecordingPublisher()
+    emitter = EventEmitter(log, bus)
+
+    emitted = emitter.emit_all(
+        [pending("review.approved"), pending("run.resumed"), pending("node.started")]
+    )
+
+    # The one event the log cannot take is lost; the others are logged and published
+    assert [e.type for e in emitted] == ["review.approved", "node.started"]
+    assert log.hints[-1] == ("node.started", 1)
+    assert bus.batches == [emitted]

@@ -65,6 +65,9 @@ AppRule = OfWorkflow | OfRun | AnyTarget
 
 APP_ROUTES: dict[tuple[str, str], AppRule] = {
     ("GET", "/workflows/<workflow_id>"): OfWorkflow("workflow_id"),
+    # Its workflow's versions, read only (Dify's app API reads its own app).
+    ("GET", "/workflows/<workflow_id>/versions"): OfWorkflow("workflow_id"),
+    ("GET", "/workflows/<workflow_id>/versions/<version>"): OfWorkflow("workflow_id"),
     ("POST", "/workflows/<workflow_id>/runs"): OfWorkflow("workflow_id"),
     # Agno's cancel (signoff/api/routes/agno.py).
     ("POST", "/workflows/<workflow_id>/runs/<run_id>/cancel"): OfWorkflow("workflow_id"),

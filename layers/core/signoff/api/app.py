@@ -20,6 +20,7 @@ from signoff.api.routes.events import events_router
 from signoff.api.routes.health import health_router
 from signoff.api.routes.reviews import reviews_router
 from signoff.api.routes.runs import runs_router
+from signoff.api.routes.secrets import secrets_router
 from signoff.api.routes.webhooks import webhooks_router
 from signoff.api.routes.workflows import workflows_router
 from signoff.api.security import SecurityServices
@@ -37,8 +38,10 @@ from signoff.settings import Settings
 from signoff.store.node_executions import DynamoNodeExecutionRepository
 from signoff.store.run_events import DynamoRunEventLog, RunEventLog
 from signoff.store.runs import DynamoRunRepository
+from signoff.store.workflow_secrets import SecretsManagerWorkflowSecrets
 from signoff.store.workflows import DynamoWorkflowRepository
 from signoff.webhooks.subscriptions import WebhookService
+from signoff.workflows.secrets import WorkflowSecretsService
 from signoff.workflows.service import WorkflowService
 
 API_TITLE = "signoff"
@@ -63,6 +66,8 @@ class ApiServices:
     webhooks: WebhookService | None = field(default=None)
     # The run event log, read by GET /runs/{run_id}/events where it cannot stream.
     event_log: RunEventLog | None = field(default=None)
+    # Secret environment variables' values (signoff/workflows/secrets.py).
+    secrets: WorkflowSecretsService | None = field(default=None)
 
     @classmethod
     def from_settings(
@@ -139,7 +144,16 @@ class ApiServices:
             if settings.webhooks_table and settings.webhook_deliveries_table
             else None
         )
+        secrets = (
+            WorkflowSecretsService(
+                workflows,
+                SecretsManagerWorkflowSecrets(settings.workflow_secrets_prefix, secrets_client),
+            )
+            if settings.workflow_secrets_prefix
+            else None
+        )
         return cls(
+            secrets=secrets,
             event_log=(
                 DynamoRunEventLog(settings.run_events_table, dynamodb)
                 if settings.run_events_table
@@ -207,6 +221,7 @@ def build_app(services: ApiServices) -> APIGatewayRestResolver:
     app.include_router(
         webhooks_router(services.webhooks, security.idempotency if security is not None else None)
     )
+    app.include_router(secrets_router(services.secrets))
     # The streaming routes, replayed (API Gateway sends them to the streaming function).
     app.include_router(event_replay_router(services.runs, services.event_log, services.dify))
     register_docs(app)

@@ -63,16 +63,24 @@ class WorkflowCreated(BaseModel):
     version: int
     name: str
     state_machine_arn: str
+    version_id: str | None = Field(
+        default=None, description="The version's id (a UUID; Dify's workflow_id of a version)."
+    )
 
 
 class WorkflowSummary(BaseModel):
     id: str
     name: str
     description: str
-    version: int
+    version: int = Field(description="The newest version (1, 2, ...).")
     state_machine_arn: str
     created_at: str
-    updated_at: str
+    updated_at: str = Field(description="When the newest version was made.")
+    version_id: str | None = Field(
+        default=None,
+        description="The newest version's id (a UUID; POST /v1/workflows/{workflow_id}/run "
+        "runs the version it names).",
+    )
 
 
 class WorkflowDetail(WorkflowSummary):
@@ -81,6 +89,29 @@ class WorkflowDetail(WorkflowSummary):
 
 class WorkflowList(BaseModel):
     data: list[WorkflowSummary]
+
+
+# --- workflow versions (PUT /workflows/{id} makes one; every version stays runnable)
+class WorkflowVersionSummary(BaseModel):
+    version: int = Field(description="1 for the graph the workflow was created with, then 2, ...")
+    version_id: str | None = Field(
+        default=None,
+        description="The version's id (a UUID): Dify's workflow_id of a published version.",
+    )
+    name: str
+    description: str
+    state_machine_arn: str = Field(description="The state machine that runs this version.")
+    created_at: str = Field(description="When this version was made.")
+    created_by: str | None = Field(default=None, description="Who made this version.")
+
+
+class WorkflowVersionDetail(WorkflowVersionSummary):
+    workflow_id: str
+    graph: dict[str, Any]
+
+
+class WorkflowVersionList(BaseModel):
+    data: list[WorkflowVersionSummary] = Field(description="Every version, oldest first.")
 
 
 class StartRunRequest(BaseModel):
@@ -101,6 +132,12 @@ class StartRunRequest(BaseModel):
         default="normal",
         description="step: the run pauses after every node; each pause is a review that approve "
         "(or edit) continues.",
+    )
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        description="The workflow version to run (GET /workflows/{workflow_id}/versions); the "
+        "newest when left out. An unknown version answers 404 workflow_version_not_found.",
     )
 
 

@@ -12,6 +12,11 @@ from signoff.reviews.forms import HumanInputForm
 from signoff.store.reviews import ReviewRecord
 
 
+class IndexStepView(BaseModel):
+    container_id: str
+    index: int
+
+
 class ReviewView(BaseModel):
     """A wait of a run on a person. The task token it holds is never shown."""
 
@@ -22,6 +27,24 @@ class ReviewView(BaseModel):
     node_title: str
     round: int = Field(description="1 for the first review of the node's output, +1 per revise.")
     kind: Literal["review", "step", "human-input"]
+    container_id: str | None = Field(
+        default=None,
+        description="Inside an iteration or loop: the innermost container around the node.",
+    )
+    item_index: int | None = Field(
+        default=None,
+        description="Inside an iteration: the item (0-based) of the innermost iteration this "
+        "wait is for; each item's run of the node waits on its own.",
+    )
+    loop_index: int | None = Field(
+        default=None,
+        description="Inside a loop: the round (0-based) of the innermost loop this wait is for.",
+    )
+    index_path: list[IndexStepView] | None = Field(
+        default=None,
+        description="Every container around the node, outermost first, with the index of its "
+        "item or round (nested containers).",
+    )
     status: Literal[
         "pending",
         "approved",

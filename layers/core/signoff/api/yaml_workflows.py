@@ -1,16 +1,18 @@
-"""POST /workflows with a YAML body: a Dify DSL export or a native workflow in YAML.
+"""POST /workflows and PUT /workflows/{id} with a YAML body: a Dify DSL export or a native
+workflow in YAML.
 
-The route itself takes JSON (its OpenAPI schema and validation are Powertools'), so a YAML body is
-turned into the JSON request it stands for before routing: a Dify DSL is imported (every import
-issue answers 400 `invalid_graph`, with node ids, as graph validation does) and exported as the
-native document; a native YAML document is passed on as it is. The query parameter `id` names the
-new workflow (a DSL has no place for it).
+The routes themselves take JSON (their OpenAPI schema and validation are Powertools'), so a YAML
+body is turned into the JSON request it stands for before routing: a Dify DSL is imported (every
+import issue answers 400 `invalid_graph`, with node ids, as graph validation does) and exported as
+the native document; a native YAML document is passed on as it is. On POST the query parameter
+`id` names the new workflow (a DSL has no place for it); on PUT the path names it.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 from signoff.dify import import_dsl, is_dify_dsl, native_document
@@ -19,16 +21,24 @@ from signoff.graph import read_document
 
 YAML_MEDIA_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"})
 _ROUTE = "/workflows"
+# PUT /workflows/{workflow_id}: a new version of the workflow.
+_VERSION_ROUTE = re.compile(r"^/workflows/[^/]+$")
 
 
 def is_yaml_workflow_request(event: dict[str, Any]) -> bool:
-    if str(event.get("httpMethod", "")).upper() != "POST":
-        return False
+    method = str(event.get("httpMethod", "")).upper()
     path = str(event.get("path") or "").rstrip("/")
     stage = (event.get("requestContext") or {}).get("stage")
-    if path not in (_ROUTE, f"/{stage}{_ROUTE}"):
+    paths = [path]
+    if stage and path.startswith(f"/{stage}/"):
+        paths.append(path[len(stage) + 1 :])
+    if method == "POST":
+        routed = _ROUTE in paths
+    elif method == "PUT":
+        routed = any(_VERSION_ROUTE.match(candidate) for candidate in paths)
+    else:
         return False
-    return _media_type(event) in YAML_MEDIA_TYPES
+    return routed and _media_type(event) in YAML_MEDIA_TYPES
 
 
 def yaml_workflow_as_json(event: dict[str, Any]) -> dict[str, Any]:
@@ -49,7 +59,8 @@ def yaml_workflow_as_json(event: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise InvalidInput("the YAML body must be a workflow document (a mapping)")
     workflow_id = (event.get("queryStringParameters") or {}).get("id")
-    if workflow_id and "id" not in document:
+    is_create = str(event.get("httpMethod", "")).upper() == "POST"
+    if is_create and workflow_id and "id" not in document:
         document = {"id": workflow_id, **document}
     return {
         **event,

@@ -178,8 +178,11 @@ class Emitter:
         raise TypeError(f"no lowering for node type {node.type}")
 
     def _work(self, step: Step, ctx: Context, next_state: str) -> States:
-        """A work node's Task, then the wait on a person its review (or step mode) asks for."""
+        """A work node's Task, then the wait on a person its review (or step mode) asks for.
+        Inside an iteration or loop the wait is per item and round (its payload says which)."""
         node = step.node
+        # The wait is never a scope's first state: it reads the item from `$i_<iteration>`.
+        after = ctx.at(ctx.scope)
         if node.reviewed:
             review.declare_review(step, ctx)
             states = work.lower_work(
@@ -188,12 +191,10 @@ class Emitter:
                 review.review_state_name(node.id),
                 extra=review.rerun_fields(node.id),
             )
-            states.update(review.lower_review(step, ctx, next_state))
+            states.update(review.lower_review(step, after, next_state))
             return states
-        if self.variant == "step" and node.parent_id is None:
-            # Nodes inside an iteration or loop run without pauses: a pause per item and
-            # round would stop every item of a Map at once.
+        if self.variant == "step":
             states = work.lower_work(step, ctx, review.step_state_name(node.id))
-            states.update(review.lower_step(step, ctx, next_state))
+            states.update(review.lower_step(step, after, next_state))
             return states
         return work.lower_work(step, ctx, next_state)

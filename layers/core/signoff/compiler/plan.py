@@ -220,7 +220,9 @@ def _may_branch(plan: Plan, group: Collection[str]) -> bool:
     runs around it, so an assigner stays in the sequence of the loop whose variables it sets."""
     inside = set(group)
     for node_id in group:
-        if plan.scopes.containers.get(node_id) == "loop":
+        # A loop's body, and a sequential iteration's that writes conversation variables, run
+        # in the scope around them (loop.py, sequential_iteration.py).
+        if plan.scopes.containers.get(node_id) in ("loop", "iteration"):
             inside |= set(plan.scopes.descendants(node_id))
     for node_id in inside:
         node = plan.workflow.nodes_by_id[node_id]

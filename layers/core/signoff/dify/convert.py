@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,8 +95,6 @@ _INPUT_TYPES = {
 # Operators of Dify's oldest condition form, by the ones that replaced them.
 _OPERATOR_ALIASES = {"null": "empty", "not null": "not empty"}
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
-_SELECTOR_SCOPES = ("env", "conversation")
-_REFERENCE = re.compile(r"\{\{#((?:env|conversation)\.[^#]*?)#\}\}")
 
 
 @dataclass
@@ -217,7 +214,6 @@ class _Converter:
                 DifyIssueCode.UNSUPPORTED_FEATURE,
                 "workflow.rag_pipeline_variables: RAG pipelines do not import",
             )
-        self._secret_reads(nodes, native.get("environment_variables") or [])
         return Conversion(native, self.issues, _plugins(document.get("dependencies")))
 
     def _features(self, features: Any) -> None:
@@ -247,7 +243,11 @@ class _Converter:
             for key in ("value", "description", "id"):
                 if entry.get(key) not in (None, ""):
                     item[key] = entry[key]
-            if name == "environment_variables" and "value" in item:
+            if name == "environment_variables" and value_type == "secret":
+                # A secret's value never enters the graph (an export made with secrets included
+                # carries it): it is set through PUT /workflows/{id}/secrets/{name}.
+                item.pop("value", None)
+            elif name == "environment_variables" and "value" in item:
                 item["value"] = _number(item["value"]) if value_type == "number" else item["value"]
             declared.append(item)
         return declared
@@ -624,50 +624,6 @@ class _Converter:
                 edge["target_handle"] = str(target_handle)
             edges.append(edge)
         return edges + self._synthetic_edges
-
-    # ------------------------------------------------------------------ variables
-
-    def _secret_reads(self, nodes: list[dict[str, Any]], environment: list[Any]) -> None:
-        """A node reading a secret environment variable: its value is the deployment's, which
-        nodes cannot read at run time yet. Other env.* and conversation.* reads run (the run
-        context's `env` and `conversation`); undeclared names are the graph's bad_selector."""
-        secrets = {
-            variable.get("name")
-            for variable in environment
-            if isinstance(variable, dict) and variable.get("value_type") == "secret"
-        }
-        for node in nodes:
-            found: dict[str, None] = {}
-            for selector in _selectors_in(node):
-                if selector[0] == "env" and selector[1] in secrets:
-                    found.setdefault(".".join(selector[:2]), None)
-            for name in found:
-                self.report(
-                    DifyIssueCode.UNSUPPORTED_VARIABLE,
-                    f"node {node['id']} ({node.get('title') or node['type']}) reads {name}: "
-                    "secret environment variables are kept with the workflow, but nodes "
-                    "cannot read them at run time yet",
-                    node["id"],
-                )
-
-
-def _selectors_in(value: Any) -> Iterator[list[str]]:
-    if isinstance(value, list):
-        if (
-            len(value) >= 2
-            and all(isinstance(p, str) for p in value)
-            and (value[0] in _SELECTOR_SCOPES)
-        ):
-            yield value
-            return
-        for item in value:
-            yield from _selectors_in(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _selectors_in(item)
-    elif isinstance(value, str):
-        for match in _REFERENCE.finditer(value):
-            yield match.group(1).split(".")
 
 
 def _legacy_fields(node_type: str, data: dict[str, Any]) -> frozenset[str]:

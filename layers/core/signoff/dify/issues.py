@@ -15,7 +15,6 @@ class DifyIssueCode(StrEnum):
     UNSUPPORTED_NODE_TYPE = "dify_unsupported_node_type"  # answer, agent, datasource...
     UNSUPPORTED_SETTING = "dify_unsupported_setting"  # a node field signoff does not know
     UNSUPPORTED_INPUT_TYPE = "dify_unsupported_input_type"  # a start variable's type
-    UNSUPPORTED_VARIABLE = "dify_unsupported_variable"  # a node reads a secret env.*
     INVALID_NODE = "dify_invalid_node"  # a node without id or data
     INVALID_EDGE = "dify_invalid_edge"  # an edge without source or target
 

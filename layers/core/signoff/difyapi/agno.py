@@ -214,6 +214,9 @@ class AgnoWorkflowService:
             # The run's conversation variables start from the session's state; the settle
             # function saves the run's final ones back (runs/settlement.py).
             session=RunSession(session_id=session_id, conversation=session.state),
+            # The version read above, whose inputs these are: an update meanwhile does not
+            # change what this run runs.
+            version=record.version,
         )
         self._remember_run(session, started.run.run_id)
         return AgnoRun(

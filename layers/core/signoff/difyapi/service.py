@@ -4,6 +4,11 @@ A Dify app key names one app: here an app key (role app) names one workflow, and
 acts on that workflow; another workflow's run or form is not found, as another tenant's is:
 existence never leaks. An admin key names no app: it may use the routes whose path names the
 workflow, a run or a form of its tenant, and gets not_workflow_app on the others.
+
+Versions: Dify names each published version of an app with a workflow id of its own, and
+POST /v1/workflows/{workflow_id}/run runs that version. Here a workflow version's `version_id`
+(a UUID) plays that part; GET /v1/workflows/run/{id} answers the run's version id as its
+workflow_id. The other app routes (parameters, info, site) answer for the newest version.
 """
 
 from __future__ import annotations
@@ -118,7 +123,10 @@ class DifyAppService:
     ) -> RunRecord | RunFacts:
         """Start a run of the app's workflow. Blocking: its facts once it ended or paused (or the
         wait ran out); streaming: the started run record, for the caller to follow."""
-        target = app_workflow_id(principal, workflow_id)
+        if workflow_id is None:
+            target, version = app_workflow_id(principal), None
+        else:
+            target, version = self.pinned_version(principal, workflow_id)
         if request.files:
             raise InvalidInput(
                 "files (sys.files) are not supported: pass each file as the value of a file "
@@ -132,15 +140,51 @@ class DifyAppService:
             inputs,
             user=request.user,
             response_mode="blocking" if request.response_mode == "blocking" else "streaming",
+            version=version,
         )
         if request.response_mode != "blocking":
             return started.run
         snapshot = started.snapshot or self._runs.get(principal.tenant_id, started.run.run_id)
         return self.facts(snapshot)
 
+    def pinned_version(self, principal: Principal, named: str) -> tuple[str, int | None]:
+        """The workflow and version POST /v1/workflows/{workflow_id}/run runs: the version whose
+        version id `named` is (of the app key's workflow; an admin key: of its tenant's), or, when
+        `named` is the workflow's own id, its newest version. NotFound otherwise, in Dify's
+        words (not_found), for another app's or another tenant's versions too."""
+        if principal.role == APP:
+            workflow_id = app_workflow_id(principal)
+            if named == workflow_id:
+                return workflow_id, None
+            found = self._workflows.find_version_by_id(
+                principal.tenant_id, named, workflow_id=workflow_id
+            )
+        else:
+            if self._workflows.find(principal.tenant_id, named) is not None:
+                return named, None
+            found = self._workflows.find_version_by_id(principal.tenant_id, named)
+        if found is None:
+            raise NotFound(f"workflow {named} not found")
+        return found.workflow_id, found.version
+
     def run_detail(self, principal: Principal, run_id: str) -> dict[str, Any]:
         run = self.app_run(principal, run_id)
-        return shapes.run_detail(self.facts(self._runs.get(principal.tenant_id, run.run_id)))
+        detail = shapes.run_detail(self.facts(self._runs.get(principal.tenant_id, run.run_id)))
+        # Dify's workflow_id of a run is the id of the version it ran.
+        return detail | {"workflow_id": self.workflow_id_of(run)}
+
+    def workflow_id_of(self, run: RunRecord) -> str:
+        """Dify's workflow id of a run: its version's id, as the run recorded it at start (a
+        run made before runs recorded it: read from its version)."""
+        if run.workflow_version_id is not None:
+            return run.workflow_version_id
+        try:
+            version = self._workflows.get_version(
+                run.tenant_id, run.workflow_id, run.workflow_version
+            )
+        except NotFound:
+            return run.workflow_id
+        return version.version_id or run.workflow_id
 
     def stop(self, principal: Principal, task_id: str) -> dict[str, Any]:
         """Stop the run a task id names. Dify answers success for a task that already ended."""

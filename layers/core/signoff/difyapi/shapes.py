@@ -53,6 +53,12 @@ def error_text(error: dict[str, Any] | None) -> str | None:
     return str(message)
 
 
+def dify_workflow_id(run: RunRecord) -> str:
+    """The `workflow_id` Dify gives a run: the id of the published version it ran (here the
+    run's workflow version id); a run recorded without one names its workflow."""
+    return run.workflow_version_id or run.workflow_id
+
+
 @dataclass(frozen=True)
 class RunFacts:
     """What a Dify run body needs beyond the run record: its elapsed time and step counts."""
@@ -68,7 +74,7 @@ def run_data(facts: RunFacts) -> dict[str, Any]:
     run = facts.run
     return {
         "id": run.run_id,
-        "workflow_id": run.workflow_id,
+        "workflow_id": dify_workflow_id(run),
         "status": dify_status(run.status),
         "outputs": run.outputs or {},
         "error": error_text(run.error),
@@ -95,7 +101,7 @@ def run_detail(facts: RunFacts) -> dict[str, Any]:
     run = facts.run
     return {
         "id": run.run_id,
-        "workflow_id": run.workflow_id,
+        "workflow_id": dify_workflow_id(run),
         "status": dify_status(run.status),
         "inputs": json.dumps(run.inputs, ensure_ascii=False),
         "outputs": run.outputs or {},

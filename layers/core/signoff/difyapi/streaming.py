@@ -61,7 +61,14 @@ async def dify_run(request: Request, services: StreamingServices) -> Response:
         return response_from_proxy(answer)
     principal = principal_from_event(event)
     assert principal is not None  # the resolver admitted the request
-    return services.sse(tenant_id=principal.tenant_id, run_id=task_id, task_id=task_id)
+    workflow_id = None
+    if services.api.dify is not None:
+        dify = services.api.dify
+        run = await run_in_threadpool(dify.app_run, principal, task_id)
+        workflow_id = await run_in_threadpool(dify.workflow_id_of, run)
+    return services.sse(
+        tenant_id=principal.tenant_id, run_id=task_id, task_id=task_id, workflow_id=workflow_id
+    )
 
 
 async def dify_run_events(request: Request, services: StreamingServices) -> Response:
@@ -75,7 +82,8 @@ async def dify_run_events(request: Request, services: StreamingServices) -> Resp
         if dify is None:
             raise InvalidInput("this deployment serves no Dify apps")
         after = last_event_id(request)
-        await run_in_threadpool(dify.app_run, principal, run_id)
+        run = await run_in_threadpool(dify.app_run, principal, run_id)
+        workflow_id = await run_in_threadpool(dify.workflow_id_of, run)
     except Exception as error:
         return services.error_response(error, event)
     go_on = request.query_params.get("continue_on_pause", "").strip().lower() in _TRUE
@@ -85,6 +93,7 @@ async def dify_run_events(request: Request, services: StreamingServices) -> Resp
         after=after,
         stop_on_pause=not go_on,
         task_id=run_id,
+        workflow_id=workflow_id,
     )
 
 

@@ -75,8 +75,14 @@ def dify_error_event(
     }
 
 
-def dify_stream_events(event: Event, *, task_id: str) -> list[dict[str, Any]]:
-    """The Dify stream events (zero or one today) that one lifecycle envelope stands for."""
+def dify_stream_events(
+    event: Event, *, task_id: str, workflow_id: str | None = None
+) -> list[dict[str, Any]]:
+    """The Dify stream events (zero or one today) that one lifecycle envelope stands for.
+
+    `workflow_id`: what the events that name a workflow (workflow_started, workflow_finished)
+    call it. Dify's workflow id is a published version's, so the /v1 streams pass the run's
+    version id; without it, the envelope's workflow id."""
     builder = _BUILDERS.get(event.type)
     if builder is None:
         return []
@@ -84,6 +90,8 @@ def dify_stream_events(event: Event, *, task_id: str) -> list[dict[str, Any]]:
     if data is None:
         return []
     name, body = data
+    if workflow_id is not None and "workflow_id" in body:
+        body["workflow_id"] = workflow_id
     return [{"event": name, "task_id": task_id, "workflow_run_id": event.run_id, "data": body}]
 
 

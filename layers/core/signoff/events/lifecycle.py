@@ -116,6 +116,7 @@ class RunLifecycle:
         if not self._emitter.enabled or not run.status.is_terminal:
             return None
         error = run.error
+        steps, last = self._steps(run)
         return self._emitter.emit(
             tenant_id=run.tenant_id,
             workflow_id=run.workflow_id,
@@ -139,32 +140,42 @@ class RunLifecycle:
                 "total_tokens": run.total_tokens,
                 "total_price": run.total_price,
                 "currency": run.currency,
-                "total_steps": self._steps(run),
+                "total_steps": steps,
                 "exceptions_count": exceptions_count,
             },
+            after=last,
         )
 
-    def _steps(self, run: RunRecord) -> int:
-        """How many node attempts the run made: its node.started events."""
+    def _steps(self, run: RunRecord) -> tuple[int, Event | None]:
+        """How many node attempts the run made (its node.started events), and the log's last
+        event as this read found it (where the terminal event goes: no second read)."""
         log = self._emitter.log
         if log is None:
-            return 0
-        steps, after = 0, 0
+            return 0, None
+        steps, after, last = 0, 0, None
         while True:
             page = log.read(
                 tenant_id=run.tenant_id, run_id=run.run_id, after=after, limit=_STEP_COUNT_PAGE
             )
             steps += sum(1 for event in page if event.type == "node.started")
+            if page:
+                last = page[-1]
             if len(page) < _STEP_COUNT_PAGE:
-                return steps
+                return steps, last
             after = page[-1].sequence
 
     # ------------------------------------------------------------------ nodes
 
     @_never_raises
     def node_started(
-        self, execution: NodeExecution, *, workflow_id: str, scope: NodeScope | None = None
+        self,
+        execution: NodeExecution,
+        *,
+        workflow_id: str,
+        scope: NodeScope | None = None,
+        after: Event | None = None,
     ) -> Event | None:
+        """`after` (here and below): the last event this caller emitted for the run, if any."""
         if not self._emitter.enabled:
             return None
         return self._emitter.emit(
@@ -174,6 +185,7 @@ class RunLifecycle:
             node_id=execution.node_id,
             type="node.started",
             data=_node_started_data(execution, scope),
+            after=after,
         )
 
     @_never_raises
@@ -185,6 +197,7 @@ class RunLifecycle:
         retrying: bool = False,
         usage: dict[str, Any] | None = None,
         scope: NodeScope | None = None,
+        after: Event | None = None,
     ) -> Event | None:
         """node.succeeded | failed | exception for a finished attempt; node.retrying when the
         attempt failed and another follows."""
@@ -209,6 +222,7 @@ class RunLifecycle:
             node_id=execution.node_id,
             type=event_type,
             data=data,
+            after=after,
         )
 
     # ------------------------------------------------------------------ iterations and loops
@@ -233,6 +247,7 @@ class RunLifecycle:
         metadata: dict[str, Any] | None = None,
         finished_at: str | None = None,
         steps: int | None = None,
+        after: Event | None = None,
     ) -> Event | None:
         """iteration.started | next | completed, loop.started | next | completed: the contract's
         {node_type, title, index, inputs, outputs, status, error, created_at}; started adds
@@ -264,6 +279,7 @@ class RunLifecycle:
             node_id=node_id,
             type=type,
             data=data,
+            after=after,
         )
 
     # ------------------------------------------------------------------ reviews

@@ -34,10 +34,14 @@ class IssueCode(StrEnum):
     UNKNOWN_TOOL = "unknown_tool"  # a tool the deployment's registry does not know
     INVALID_ASSIGNMENT = "invalid_assignment"  # an assigner's target or operation
     INVALID_REVIEW = "invalid_review"  # review settings out of bounds, or on a node without outputs
-    # review settings on a node inside an iteration or loop (not supported there yet)
-    REVIEW_NOT_SUPPORTED_HERE = "review_not_supported_here"
     # a human-input node's form: its fields, options, user actions or timeout
     INVALID_HUMAN_INPUT = "invalid_human_input"
+    # a secret environment variable read where its value would enter the execution history (a
+    # node compiled to a native state), or written with its value into the document
+    SECRET_NOT_READABLE_HERE = "secret_not_readable_here"
+    SECRET_VALUE_IN_GRAPH = "secret_value_in_graph"
+    # an assigner inside a parallel iteration writing a conversation variable (no defined order)
+    UNORDERED_CONVERSATION_WRITE = "unordered_conversation_write"
 
 
 def issue(

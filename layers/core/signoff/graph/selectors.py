@@ -20,6 +20,14 @@ SYS_VARIABLES: dict[str, str] = {"user": "user", "run_id": "run_id", "workflow_i
 ENV = "env"
 CONVERSATION = "conversation"
 RUN_SCOPES = (SYS, ENV, CONVERSATION)
+# What `$run.env.<name>` holds for a secret environment variable: its name, never its value
+# (compiler/lowering/start.py writes it, the node function resolves it: nodes/secrets.py).
+SECRET_MARKER = "$signoff_secret"
+
+
+def secret_placeholder(name: str) -> dict[str, str]:
+    return {SECRET_MARKER: name}
+
 
 # Loose on purpose: anything between `{{#` and `#}}` is a reference; a malformed one is reported
 # by validation instead of silently staying literal text.

@@ -84,6 +84,7 @@ def validate_graph(
     """The graph rules over `slots` (every node of the document, parsed or not)."""
     issues: list[Issue] = []
     issues += _check_inputs(workflow)
+    issues += _check_secret_values(workflow)
     issues += _check_node_ids(slots)
     ids = [slot.id for slot in slots if slot.id is not None]
     parsed: dict[str, Node] = {}
@@ -119,6 +120,7 @@ def validate_graph(
             issues += _check_assignments(node, visibility)
         if isinstance(node, HumanInputNode):
             issues += _check_human_input(node)
+        issues += _check_secret_reads(node, workflow)
         if isinstance(node, ToolNode) and tools is not None and node.registry_key not in tools:
             problem = (
                 f"node {node.id}: tool {node.registry_key} is not in the deployment's tool registry"
@@ -404,19 +406,13 @@ class Visibility:
         return None
 
     def check_run_variable(self, selector: list[str], spelled: str) -> str | None:
-        """`env.<name>` and `conversation.<name>` name a variable the workflow declares; a secret
-        environment variable is not readable (its value is the deployment's, not the run's)."""
+        """`env.<name>` and `conversation.<name>` name a variable the workflow declares (where a
+        secret environment variable may be read is `_check_secret_reads`'s)."""
         scope = selector[0]
         if len(selector) < 2:
             return f"{spelled} is not a selector: write [{scope}, name]"
         if scope == ENV:
             declared = {v.name: v for v in self.workflow.environment_variables}
-            variable = declared.get(selector[1])
-            if variable is not None and variable.value_type == "secret":
-                return (
-                    f"{spelled} names secret environment variable {selector[1]}: secret values"
-                    " are not readable by nodes (yet)"
-                )
         else:
             declared = {v.name: v for v in self.workflow.conversation_variables}
         if selector[1] not in declared:
@@ -424,6 +420,50 @@ class Visibility:
             kind = "environment" if scope == ENV else "conversation"
             return f"{spelled} names no {kind} variable of the workflow (declared: {known})"
         return None
+
+
+def _check_secret_values(workflow: Workflow) -> list[Issue]:
+    """A secret environment variable's value is never written in the document: it is set through
+    the API (PUT /workflows/{id}/secrets/{name}) and lives in the deployment's secret store."""
+    return [
+        issue(
+            IssueCode.SECRET_VALUE_IN_GRAPH,
+            f"environment variable {variable.name} is a secret: leave its value out of the"
+            f" workflow and set it with PUT /workflows/{{id}}/secrets/{variable.name}",
+        )
+        for variable in workflow.environment_variables
+        if variable.value_type == "secret" and variable.value not in (None, "")
+    ]
+
+
+def _check_secret_reads(node: Node, workflow: Workflow) -> list[Issue]:
+    """A secret environment variable is read only by nodes that run in the node function, which
+    resolves it and redacts it from what it reports. A node compiled to a native state (if-else,
+    end, aggregator, assigner, list-operator, iteration, loop, human-input...) would put the
+    value into the execution's state and history."""
+    if node.runs_in_node_function:
+        return []
+    secrets = {v.name for v in workflow.environment_variables if v.value_type == "secret"}
+    if not secrets:
+        return []
+    selectors = list(node.selectors())
+    texts = list(node.texts())
+    if isinstance(node, LoopNode):
+        selectors += node.break_selectors()
+        texts += node.break_texts()
+    named, _ = _named(selectors, texts)
+    read = sorted({s[1] for s, _ in named if len(s) >= 2 and s[0] == ENV and s[1] in secrets})
+    return [
+        issue(
+            IssueCode.SECRET_NOT_READABLE_HERE,
+            f"node {node.id} ({node.type}) reads secret environment variable {name}: a"
+            f" {node.type} node runs as a state of the state machine, where the value would be"
+            " kept in the execution history; read it in a node that runs in the node function"
+            " (code, llm, http-request, template-transform, tool...)",
+            node.id,
+        )
+        for name in read
+    ]
 
 
 def container_values(node: Node) -> set[str]:
@@ -519,12 +559,6 @@ def _check_review(node: Node) -> list[Issue]:
             " settings are for nodes that do work"
         )
         return [issue(IssueCode.INVALID_REVIEW, problem, node.id)]
-    if node.parent_id is not None:
-        problem = (
-            f"node {node.id}: a node inside an iteration or loop cannot be reviewed (yet):"
-            " review the container's output downstream instead"
-        )
-        return [issue(IssueCode.REVIEW_NOT_SUPPORTED_HERE, problem, node.id)]
     assert node.review is not None
     if node.review.on_timeout == "default" and not node.default_value:
         problem = (
@@ -581,10 +615,14 @@ def _check_assignments(node: AssignerNode, visibility: Visibility) -> list[Issue
             assignable.setdefault(container, parent)
         elif isinstance(parent, IterationNode):
             break
-    inside_iteration = any(
-        isinstance(visibility.parsed.get(container), IterationNode)
+    # A sequential iteration runs its items one after another, each seeing the writes of those
+    # before (compiler/lowering/sequential_iteration.py); a parallel one has no such order.
+    parallel_iterations = [
+        container
         for container in visibility.scopes.enclosing(node.id)
-    )
+        if isinstance(parent := visibility.parsed.get(container), IterationNode)
+        and parent.is_parallel
+    ]
     conversation = {v.name: v for v in visibility.workflow.conversation_variables}
     for item in node.items:
         target = item.variable_selector
@@ -595,9 +633,17 @@ def _check_assignments(node: AssignerNode, visibility: Visibility) -> list[Issue
                 known = ", ".join(sorted(conversation)) or "none"
                 bad(f"{spelled} names no conversation variable of the workflow (declared: {known})")
                 continue
-            if inside_iteration:
-                # Each item of an iteration runs in a variable scope of its own.
-                bad(f"{spelled}: a conversation variable cannot be assigned inside an iteration")
+            if parallel_iterations:
+                issues.append(
+                    issue(
+                        IssueCode.UNORDERED_CONVERSATION_WRITE,
+                        f"node {node.id}: {spelled} is written inside parallel iteration"
+                        f" {parallel_iterations[0]}, whose items run in no defined order: make"
+                        " the iteration sequential (is_parallel: false) to write conversation"
+                        " variables in it",
+                        node.id,
+                    )
+                )
                 continue
             kind = declared.value_type
         else:
@@ -624,18 +670,12 @@ _ACTION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 def _check_human_input(node: HumanInputNode) -> list[Issue]:
     """The form a person fills in: named fields, sound selects, distinct user actions, one way
-    to say the timeout; and, like reviews, not inside an iteration or loop (yet)."""
+    to say the timeout."""
     issues: list[Issue] = []
 
     def bad(problem: str, code: IssueCode = IssueCode.INVALID_HUMAN_INPUT) -> None:
         issues.append(issue(code, f"node {node.id}: {problem}", node.id))
 
-    if node.parent_id is not None:
-        bad(
-            "a human-input node inside an iteration or loop is not supported (yet): ask before"
-            " the container or after it",
-            IssueCode.REVIEW_NOT_SUPPORTED_HERE,
-        )
     if not node.user_actions:
         bad("a human-input node needs at least one user action (the buttons of its form)")
     seen_actions: set[str] = set()

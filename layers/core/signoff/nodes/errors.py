@@ -98,3 +98,16 @@ class RetrievalFailed(NodeExecutionError):
 
 class InvalidListInput(NodeExecutionError):
     """The list operator's input is not a list, or a condition, order or index does not fit it."""
+
+
+# --- Secret environment variables (signoff/nodes/secrets.py)
+
+
+class SecretNotSet(NodeExecutionError):
+    """A node reads a secret environment variable whose value was never set for its workflow
+    (PUT /workflows/{id}/secrets/{name})."""
+
+
+class SecretUnavailable(NodeExecutionError):
+    """Reading a secret environment variable failed (Secrets Manager refused or failed): worth
+    a retry."""

@@ -12,6 +12,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
+from signoff.events.envelope import Event
 from signoff.events.lifecycle import RunLifecycle
 from signoff.nodes.errors import InvalidNodeEvent
 from signoff.nodes.event import ProgressNotice, ProgressRequest, RunContext
@@ -56,12 +57,16 @@ def emit_notices(
     events: RunLifecycle,
     payloads: PayloadStore | None,
     now: str,
-) -> None:
+) -> Event | None:
+    """Emit the notices in order; answers the last event emitted (each goes right after the one
+    before without reading the log first)."""
+    last: Event | None = None
     for notice in notices:
         try:
-            _emit(run, notice, events=events, payloads=payloads, now=now)
+            last = _emit(run, notice, events=events, payloads=payloads, now=now, after=last) or last
         except Exception:  # an event is a side effect: the run goes on without it
             logger.exception("progress event not emitted", extra={"type": notice.type})
+    return last
 
 
 def _emit(
@@ -71,9 +76,10 @@ def _emit(
     events: RunLifecycle,
     payloads: PayloadStore | None,
     now: str,
-) -> None:
+    after: Event | None = None,
+) -> Event | None:
     completed = notice.type.endswith(".completed")
-    events.progress(
+    return events.progress(
         tenant_id=run.tenant_id,
         workflow_id=run.workflow_id,
         run_id=run.run_id,
@@ -89,6 +95,7 @@ def _emit(
         metadata=_metadata(notice),
         finished_at=now if completed else None,
         steps=notice.steps,
+        after=after,
     )
 
 

@@ -12,6 +12,10 @@ Retry intervals are whole seconds). When the last attempt fails, the node's erro
 - none: the error is raised. A NodeExecutionError subclass's class name is the error type Step
   Functions' Catch matches (see nodes/errors.py), and the run fails.
 
+A node that reads secret environment variables (nodes/secrets.py) gets their values; every such
+value is replaced by `[redacted]` in what the node records (inputs, outputs, error), in its
+events, in its answer (which Step Functions keeps in the execution history) and in the logs.
+
 The answer (docs/internals.md): `{"outputs", "status": "succeeded" | "exception", "handle"}`,
 plus `usage` when the node called a model.
 """
@@ -27,6 +31,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from signoff.errors import NodeExecutionError
+from signoff.events.envelope import Event
 from signoff.events.lifecycle import NodeScope, RunLifecycle
 from signoff.graph.model import (
     FAIL_BRANCH_HANDLE,
@@ -53,9 +58,11 @@ from signoff.nodes.event import NodeEvent
 from signoff.nodes.integrations import Integrations
 from signoff.nodes.offloading import NodePayloads
 from signoff.nodes.progress import emit_notices
+from signoff.nodes.secrets import SecretSource
 from signoff.nodes.variables import VariableScope
 from signoff.payloads import PayloadError, PayloadStore
 from signoff.providers.chat import ChatModelSource
+from signoff.redaction import redact_values, remember_secret_values
 from signoff.store.node_executions import (
     NodeExecution,
     NodeExecutionRepository,
@@ -111,13 +118,14 @@ def run_node(
     chat_models: ChatModelSource | None = None,
     integrations: Integrations | None = None,
     events: RunLifecycle | None = None,
+    secrets: SecretSource | None = None,
 ) -> dict[str, Any]:
     request = parse_event(event)
     # Lifecycle events (signoff/events): node.started for every attempt, then how it ended.
     lifecycle = _NodeEvents(events or RunLifecycle(), request.run.workflow_id, _scope(request))
     if request.progress and request.feedback is None and request.previous_output is None:
         # This node begins its iteration's item or loop's round (not a review's later round).
-        emit_notices(
+        lifecycle.last = emit_notices(
             request.run,
             request.progress,
             events=lifecycle.events,
@@ -138,18 +146,23 @@ def run_node(
 
     node: Any = None
     started_at = clock()
+    scope: VariableScope | None = None
     try:
         runtime = _runtime(request.node.type)
         node = _parse_node(request)
-        scope = VariableScope(large_values.variables(), request.run.model_dump())
+        # Reading the variables resolves large values by reference, which may be refused.
+        scope = VariableScope(large_values.variables(), request.run.model_dump(), secrets)
         inputs = runtime.inputs(node, scope)
     except (NodeExecutionError, PayloadError) as error:
         # Failed before running (nothing to retry): still on the record, so the run's node list
         # shows why; the error strategy applies when the node itself could be read.
         execution = lifecycle.started(executions.start(_begin(request, {}, started_at)))
+        _scrub(error, scope.secret_values if scope is not None else set())
         return _failed(node, execution, error, executions, clock, lifecycle)
 
-    recorded_inputs = large_values.offload(inputs, "inputs")
+    secret_values = scope.secret_values
+    remember_secret_values(secret_values)
+    recorded_inputs = large_values.offload(redact_values(inputs, secret_values), "inputs")
     retry = node.retry_config if node.retries else None
     retries_left = retry.max_retries if retry else 0
     attempt = request.attempt
@@ -157,9 +170,12 @@ def run_node(
         execution = executions.start(_begin(request, recorded_inputs, started_at, attempt))
         lifecycle.started(execution)
         try:
-            produced = runtime.run(node, inputs, replace(context, attempt=attempt))
+            produced = redact_values(
+                runtime.run(node, inputs, replace(context, attempt=attempt)), secret_values
+            )
             outputs = large_values.offload(produced, "outputs")
         except Exception as error:
+            _scrub(error, secret_values)
             if retry is None or retries_left == 0:
                 return _failed(node, execution, error, executions, clock, lifecycle)
             retried = executions.finish(execution.failed(failure_of(error), clock()))
@@ -178,6 +194,23 @@ def run_node(
             "handle": _success_handle(runtime, node, produced),
             **usage,
         }
+
+
+def _scrub(error: BaseException, secret_values: set[str]) -> None:
+    """Redact the secrets the node read from its error's message, in place: the message is
+    recorded, emitted, and (raised) becomes the error Step Functions keeps in the history."""
+    if not secret_values or not error.args:
+        return
+    message = str(error)
+    redacted = redact_values(message, secret_values)
+    if redacted == message:
+        return
+    error.args = (redacted,)
+    if isinstance(getattr(error, "message", None), str):
+        error.message = redacted  # type: ignore[attr-defined]
+    # A chained error's message would show in a formatted traceback: drop the chain.
+    error.__cause__ = None
+    error.__suppress_context__ = True
 
 
 def _failed(
@@ -201,15 +234,24 @@ def _failed(
 
 
 class _NodeEvents:
-    """The node's lifecycle events, for the run's workflow."""
+    """The node's lifecycle events, for the run's workflow.
+
+    It remembers the last event it emitted: the next one (node.started then its ending, back to
+    back) is put right after it without reading the log first (signoff.store.run_events).
+    """
 
     def __init__(self, events: RunLifecycle, workflow_id: str, scope: NodeScope) -> None:
         self.events = events
         self._workflow_id = workflow_id
         self._scope = scope
+        self.last: Event | None = None
 
     def started(self, execution: NodeExecution) -> NodeExecution:
-        self.events.node_started(execution, workflow_id=self._workflow_id, scope=self._scope)
+        self._remember(
+            self.events.node_started(
+                execution, workflow_id=self._workflow_id, scope=self._scope, after=self.last
+            )
+        )
         return execution
 
     def finished(
@@ -219,13 +261,20 @@ class _NodeEvents:
         retrying: bool = False,
         usage: dict[str, Any] | None = None,
     ) -> None:
-        self.events.node_finished(
-            execution,
-            workflow_id=self._workflow_id,
-            retrying=retrying,
-            usage=usage,
-            scope=self._scope,
+        self._remember(
+            self.events.node_finished(
+                execution,
+                workflow_id=self._workflow_id,
+                retrying=retrying,
+                usage=usage,
+                scope=self._scope,
+                after=self.last,
+            )
         )
+
+    def _remember(self, event: Event | None) -> None:
+        if event is not None:
+            self.last = event
 
 
 def _scope(request: NodeEvent) -> NodeScope:

@@ -5,6 +5,10 @@ run id (`debug-<uuid>`), so the node runs exactly as in a run and records its ex
 usual. Those records are then marked for the workflow's node (the sparse by_debug_node index),
 which is how GET /workflows/{id}/nodes/{node_id}/runs lists them. No run record is made: a debug
 run is no run of the workflow.
+
+Its run context holds what a run's does (compiler/lowering/start.py): the workflow's environment
+variables (a secret one as its placeholder, which the node function resolves as in a run) and
+its conversation variables at their declared values, or at the values the request gives.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from aws_lambda_powertools import Logger
 
 from signoff.errors import InvalidInput, NotFound
 from signoff.graph import parse_workflow
+from signoff.graph.model import Workflow
+from signoff.graph.selectors import CONVERSATION, ENV, secret_placeholder
 from signoff.reviews.waits import utc_now
 from signoff.store.node_executions import NodeExecution, format_time
 from signoff.store.workflows import WorkflowRepository
@@ -83,6 +89,39 @@ def node_variables(inputs: dict[str, Any]) -> dict[str, dict[str, Any] | None]:
     return variables
 
 
+def run_variables(
+    workflow: Workflow, given: dict[str, dict[str, Any] | None]
+) -> dict[str, dict[str, Any]]:
+    """The run context's `env` and `conversation` for a single-node run, as a run's Init sets
+    them: each environment variable's value (a secret one's placeholder), each conversation
+    variable's declared value unless `given` (the request's variables) has one for it.
+
+    The values given for `conversation` are taken out of `given`; a value given for `env` is
+    refused: the workflow's own values are what its runs read."""
+    if ENV in given:
+        raise InvalidInput(
+            "env variables are the workflow's own: a single-node run reads them as a run does "
+            "(a secret one through PUT /workflows/{id}/secrets/{name})",
+            field=ENV,
+        )
+    conversation = {variable.name: variable.value for variable in workflow.conversation_variables}
+    for name, value in (given.pop(CONVERSATION, None) or {}).items():
+        if name not in conversation:
+            raise InvalidInput(
+                f"the workflow declares no conversation variable {name}", field=CONVERSATION
+            )
+        conversation[name] = value
+    if not workflow.environment_variables and not workflow.conversation_variables:
+        return {}
+    env = {
+        variable.name: (
+            secret_placeholder(variable.name) if variable.value_type == "secret" else variable.value
+        )
+        for variable in workflow.environment_variables
+    }
+    return {ENV: env, CONVERSATION: conversation}
+
+
 class NodeDebugService:
     def __init__(
         self,
@@ -119,6 +158,7 @@ class NodeDebugService:
                 "the node function: it cannot be run alone"
             )
         debug_run_id = f"{DEBUG_RUN_PREFIX}{uuid.uuid4()}"
+        variables = node_variables(inputs)
         event = {
             "run": {
                 "run_id": debug_run_id,
@@ -126,6 +166,7 @@ class NodeDebugService:
                 "workflow_id": workflow_id,
                 "workflow_version": record.version,
                 "user": user,
+                **run_variables(workflow, variables),
             },
             "node": {
                 "id": node.id,
@@ -133,7 +174,7 @@ class NodeDebugService:
                 "title": node.title,
                 "config": node.config(),
             },
-            "variables": node_variables(inputs),
+            "variables": variables,
             "attempt": 1,
         }
         started = self._clock()

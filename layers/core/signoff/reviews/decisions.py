@@ -12,7 +12,7 @@ output the state machine receives (docs/internals.md, "Reviews"):
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from signoff.errors import InvalidInput, NotFound, SignoffError
 from signoff.events.lifecycle import RunLifecycle
 from signoff.reviews.form_content import check_submission
-from signoff.reviews.waits import resume_unless_waiting, utc_now
+from signoff.reviews.waits import close_wait, utc_now
 from signoff.store.node_executions import format_time
 from signoff.store.reviews import (
     Decision,
@@ -171,9 +171,12 @@ class ReviewService:
             raise ReviewClosed(review)
         decided = self._reviews.decide(review, decision)  # ReviewClosed when it lost a race
         run = self._runs.get(review.tenant_id, review.run_id)
-        patch = run.pending_patch or {}
-        # Before Step Functions hears it: once it does, the run may pause again at once.
-        resumed = resume_unless_waiting(self._reviews, self._runs, review.tenant_id, review.run_id)
+        # The edits this wait can apply (those of its own item, inside an iteration).
+        delivered = deliverable_patch(decided, run.pending_patch or {})
+        patch = {node_id: outputs for node_id, (_, outputs) in delivered.items()}
+        # Before Step Functions hears it: once it does, the run may pause again at once. The
+        # run resumes only when this was its last pending wait.
+        resumed = close_wait(self._reviews, self._runs, decided)
         # The decision's events too, so they come before the events of what runs next.
         self._events.review_decided(decided, workflow_id=run.workflow_id, resumed=resumed)
         try:
@@ -196,7 +199,7 @@ class ReviewService:
                 f"the decision on review {review.review_id} could not be delivered; try again"
             ) from error
         if patch:
-            self._runs.clear_variable_patch(run)
+            self._runs.clear_variable_patch(run, [key for key, _ in delivered.values()])
             decided = self._reviews.record_patch(decided, patch)
         logger.info(
             "review decided",
@@ -244,7 +247,30 @@ class ReviewService:
             self._reviews.reopen(decided)
         except ReviewClosed:
             return
-        self._runs.mark_paused(decided.tenant_id, decided.run_id)
+        self._runs.open_wait(decided.tenant_id, decided.run_id, decided.review_id)
+
+
+def item_patch_key(node_id: str, indexes: Sequence[int]) -> str:
+    """The pending patch's key of an edit of a node in one item or round: `<node>@<i>.<j>`,
+    the indexes of the containers around it, outermost first (node ids hold no `@`)."""
+    return f"{node_id}@{'.'.join(str(index) for index in indexes)}"
+
+
+def deliverable_patch(review: ReviewRecord, pending: dict[str, Any]) -> dict[str, tuple[str, Any]]:
+    """The pending edits a decision on `review` sends (node id -> (patch key, outputs)): edits
+    of its own item or round (keys `<node>@<indexes>` equal to its index path's indexes), and
+    plain edits unless it waits inside an iteration's item, whose states cannot assign the
+    variables outside the item (those edits wait for a decision outside any item)."""
+    indexes = ".".join(str(step.index) for step in review.index_path or [])
+    in_item = review.item_index is not None
+    found: dict[str, tuple[str, Any]] = {}
+    for key, outputs in pending.items():
+        node_id, at, where = key.partition("@")
+        own_item = bool(at) and bool(indexes) and where == indexes
+        plain = not at and not in_item and node_id not in found
+        if own_item or plain:
+            found[node_id] = (key, outputs)
+    return found
 
 
 def task_output(review: ReviewRecord, patch: dict[str, Any]) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """Retrying a failed or stopped run from one of its nodes.
 
-The retry is a new run (linked by `retry_of`) on the workflow's "resume" state machine variant
-(signoff/reviews/variants.py): its execution begins at the node, with the variables of every node
-the original run finished before it (from its records, patched by the caller) and the handle each
-of them took, so guards downstream see the same taken and skipped edges as in the original run.
+The retry is a new run (linked by `retry_of`) of the workflow version the original ran, on that
+version's "resume" state machine variant (signoff/reviews/variants.py): its execution begins at
+the node, with the variables of every node the original run finished before it (from its
+records, patched by the caller) and the handle each of them took, so guards downstream see the
+same taken and skipped edges as in the original run.
 """
 
 from __future__ import annotations
@@ -140,7 +141,10 @@ class RetryService:
             raise RunNotRetryable(
                 f"run {run_id} is {original.status.value}: only a failed or stopped run is retried"
             )
-        record = self._workflows.get(tenant_id, original.workflow_id)
+        # The version the original ran: its graph and its resume variant, whatever is newest.
+        record = self._workflows.get_version(
+            tenant_id, original.workflow_id, original.workflow_version
+        )
         workflow = parse_workflow(record.graph)
         node = workflow.nodes_by_id.get(from_node_id)
         if node is None:

@@ -15,18 +15,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from signoff.errors import InvalidInput
+from signoff.errors import InvalidInput, NotFound
 from signoff.graph import parse_workflow
+from signoff.graph.scopes import scopes_of_nodes
+from signoff.reviews.decisions import item_patch_key
 from signoff.reviews.waits import utc_now
 from signoff.store.node_executions import NodeExecution, format_time
 from signoff.store.reviews import ReviewAction, ReviewRecord, ReviewRepository
 from signoff.store.runs import PatchChanged, RunRecord, RunRepository
-from signoff.store.workflows import WorkflowRepository
+from signoff.store.workflows import WorkflowRecord, WorkflowRepository
 
 # Node execution statuses whose outputs the run went on with (`exception`: an error strategy
 # handled a failure and the node reported default or error outputs).
 _OUTPUT_STATUSES = frozenset({"succeeded", "exception"})
 _PATCH_ATTEMPTS = 5
+# The field of an edit naming the item (or loop round) of a node inside iterations and loops.
+ITEM_FIELD = "__item"
 
 
 class NodeExecutionReader(Protocol):
@@ -94,7 +98,7 @@ class VariablesService:
 
     def recorded(self, run: RunRecord) -> dict[str, dict[str, Any] | None]:
         """The run's variables from its records, without edits not sent yet."""
-        workflow = self._workflows.find(run.tenant_id, run.workflow_id)
+        workflow = self._run_workflow(run)
         start_node_id = None
         if workflow is not None:
             start = [node for node in parse_workflow(workflow.graph).nodes if node.type == "start"]
@@ -117,15 +121,22 @@ class VariablesService:
         with the given values (keys left out keep their value). Only while the run is paused
         (RunNotPaused, 409, otherwise); sent with the next decision."""
         run = self._runs.get(tenant_id, run_id)
-        self._check_changes(run, changes)
+        keyed = self._check_changes(run, changes)
         for attempt in range(_PATCH_ATTEMPTS):
             current = self._view(run, self.recorded(run)).variables
             pending = dict(run.pending_patch or {})
             at = format_time(self._clock())
             edits = []
-            for node_id, values in changes.items():
-                pending[node_id] = {**(current.get(node_id) or {}), **values}
-                edits.append({"node_id": node_id, "outputs": values, "by": edited_by, "at": at})
+            for node_id, (key, indexes, values) in keyed.items():
+                if indexes is None:
+                    base = current.get(node_id) or {}
+                else:
+                    base = pending.get(key) or self._item_outputs(run, node_id, indexes)
+                pending[key] = {**base, **values}
+                edit = {"node_id": node_id, "outputs": values, "by": edited_by, "at": at}
+                if indexes is not None:
+                    edit[ITEM_FIELD] = indexes
+                edits.append(edit)
             try:
                 run = self._runs.stage_variable_patch(run, pending, edits)
             except PatchChanged:
@@ -137,18 +148,67 @@ class VariablesService:
             break
         return self._view(run, self.recorded(run))
 
-    def _check_changes(self, run: RunRecord, changes: dict[str, Any]) -> None:
+    def _check_changes(
+        self, run: RunRecord, changes: dict[str, Any]
+    ) -> dict[str, tuple[str, list[int] | None, dict[str, Any]]]:
+        """Each change checked: node id -> (its pending patch key, the item's indexes or None,
+        the values). A node inside iterations or loops runs once per item and round: its edit
+        names which with `__item` (the index, or the indexes of the containers around it,
+        outermost first), and applies to that item's run of the node only."""
         if not changes:
             raise InvalidInput("name at least one node whose outputs change")
-        workflow = self._workflows.get(run.tenant_id, run.workflow_id)
-        node_ids = {node.id for node in parse_workflow(workflow.graph).nodes}
+        workflow = self._workflows.get_version(run.tenant_id, run.workflow_id, run.workflow_version)
+        nodes = {node.id: node for node in parse_workflow(workflow.graph).nodes}
+        scopes = scopes_of_nodes(nodes)
+        keyed: dict[str, tuple[str, list[int] | None, dict[str, Any]]] = {}
         for node_id, values in changes.items():
-            if node_id not in node_ids:
+            if node_id not in nodes:
                 raise InvalidInput(f"the workflow has no node {node_id}", field=node_id)
             if not isinstance(values, dict):
                 raise InvalidInput(
                     f"{node_id}: give the outputs to change as an object", field=node_id
                 )
+            values = dict(values)
+            item = values.pop(ITEM_FIELD, None)
+            depth = len(scopes.enclosing(node_id))
+            field_name = f"{node_id}.{ITEM_FIELD}"
+            if depth == 0:
+                if item is not None:
+                    raise InvalidInput(
+                        f"{node_id} is not inside an iteration or loop: leave out {ITEM_FIELD}",
+                        field=field_name,
+                    )
+                keyed[node_id] = (node_id, None, values)
+                continue
+            indexes = [item] if isinstance(item, int) and not isinstance(item, bool) else item
+            well_formed = isinstance(indexes, list) and all(
+                isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in indexes
+            )
+            if item is None or not well_formed or len(indexes) != depth:
+                raise InvalidInput(
+                    f"{node_id} runs once per item or round of the {depth} container(s) around"
+                    f" it: name which with {ITEM_FIELD} (the index, or {depth} indexes outermost"
+                    " first)",
+                    field=field_name,
+                )
+            keyed[node_id] = (item_patch_key(node_id, indexes), indexes, values)
+        return keyed
+
+    def _run_workflow(self, run: RunRecord) -> WorkflowRecord | None:
+        """The workflow as of the version the run is on, whatever is newest (None when gone)."""
+        try:
+            return self._workflows.get_version(run.tenant_id, run.workflow_id, run.workflow_version)
+        except NotFound:
+            return None
+
+    def _item_outputs(self, run: RunRecord, node_id: str, indexes: list[int]) -> dict[str, Any]:
+        """The outputs of one item's run of a node, as its latest wait showed them."""
+        shown: dict[str, Any] = {}
+        for review in self._reviews.list_for_run(run.tenant_id, run.run_id):
+            place = [step.index for step in review.index_path or []]
+            if review.node_id == node_id and place == indexes:
+                shown = review.edited_outputs or review.outputs or shown
+        return dict(shown)
 
     @staticmethod
     def _view(run: RunRecord, recorded: dict[str, dict[str, Any] | None]) -> RunVariables:

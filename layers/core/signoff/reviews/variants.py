@@ -2,9 +2,11 @@
 a given node with given variables, for retries).
 
 Normal runs never pay for these: each variant is its own state machine, compiled from the same
-graph, created the first time a run needs it and recompiled when the workflow has moved to a new
-version since. The workflow record keeps its ARN and version (`<variant>_state_machine_arn`,
-`<variant>_state_machine_version`).
+graph, created the first time a run needs it. Each version of a workflow has its own variants
+(a run's retry or step run compiles from the version the run is on, whatever the newest is):
+the version's record keeps their ARNs (`<variant>_state_machine_arn`,
+`<variant>_state_machine_version`), and the workflow's head item too while that version is the
+newest.
 
 The "resume" variant's execution input (the contract with the compiler):
 
@@ -25,7 +27,7 @@ from typing import Any, Literal
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
-from signoff.errors import Conflict, SignoffError
+from signoff.errors import SignoffError
 from signoff.graph import parse_workflow
 from signoff.graph.model import Workflow
 from signoff.settings import Settings
@@ -84,44 +86,41 @@ class VariantStateMachines:
         self._compile = compile_variant
 
     def arn(self, record: WorkflowRecord, variant: Variant) -> str:
-        """The ARN of the workflow's `variant` state machine, compiled from its current version
-        (created or updated here when needed)."""
+        """The ARN of the `variant` state machine of the workflow version `record` is at (the
+        head: the newest; a version record: that one), created when first needed."""
         stored_arn = getattr(record, f"{variant}_state_machine_arn")
         stored_version = getattr(record, f"{variant}_state_machine_version")
         if stored_arn is not None and stored_version == record.version:
             return stored_arn
         definition = json.dumps(self._compile(parse_workflow(record.graph), variant))
-        arn = self._create_or_update(record, variant, definition, stored_arn)
-        try:
-            self._workflows.set_variant_state_machine(record, variant, arn)
-        except Conflict:
-            # The workflow moved to another version meanwhile: compile from that one.
-            return self.arn(self._workflows.get(record.tenant_id, record.workflow_id), variant)
+        arn = self._create_or_take_over(record, variant, definition)
+        self._workflows.set_variant_state_machine(record, variant, arn)
         logger.info(
             "state machine variant ready",
-            extra={"workflow_id": record.workflow_id, "variant": variant, "arn": arn},
+            extra={
+                "workflow_id": record.workflow_id,
+                "version": record.version,
+                "variant": variant,
+                "arn": arn,
+            },
         )
         return arn
 
-    def _create_or_update(
-        self, record: WorkflowRecord, variant: str, definition: str, stored_arn: str | None
-    ) -> str:
+    def _create_or_take_over(self, record: WorkflowRecord, variant: str, definition: str) -> str:
         role_arn = self._settings.require("workflow_execution_role_arn")
-        if stored_arn is not None:
-            self._sfn.update_state_machine(
-                stateMachineArn=stored_arn, definition=definition, roleArn=role_arn
-            )
-            return stored_arn
         # '.' never occurs in a workflow id, so no workflow's own name can collide with this.
+        # Version 1 keeps the name variants had before workflows had versions.
+        suffix = variant if record.version == 1 else f"v{record.version}.{variant}"
         name = state_machine_name(
             self._settings.state_machine_prefix,
             record.tenant_id,
-            f"{record.workflow_id}.{variant}",
+            f"{record.workflow_id}.{suffix}",
         )
         partition, account = role_arn.split(":")[1], role_arn.split(":")[4]
         arn = f"arn:{partition}:states:{self._sfn.meta.region_name}:{account}:stateMachine:{name}"
         if self._exists(arn):
-            # Made by a request that crashed before storing it: take it over.
+            # Made by a request that crashed before storing it (or racing this one): a
+            # version's graph never changes, so taking it over compiles the same definition.
             self._sfn.update_state_machine(
                 stateMachineArn=arn, definition=definition, roleArn=role_arn
             )
@@ -140,7 +139,7 @@ class VariantStateMachines:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "StateMachineAlreadyExists":
                 raise
-            # A request racing this one made it first, maybe from another version: ours wins.
+            # A request racing this one made it first, from the same version's graph.
             self._sfn.update_state_machine(
                 stateMachineArn=arn, definition=definition, roleArn=role_arn
             )

@@ -21,12 +21,14 @@ from signoff.events.lifecycle import RunLifecycle
 from signoff.reviews.form_content import new_form_token, render_form, requested_form
 from signoff.store.node_executions import format_time
 from signoff.store.reviews import (
+    IndexStep,
     ReviewClosed,
     ReviewKind,
     ReviewRecord,
     ReviewRepository,
     ReviewStatus,
     new_review_id,
+    place_of,
 )
 from signoff.store.runs import RunRepository, RunStatus
 
@@ -62,11 +64,29 @@ class NodeRef(BaseModel):
     title: str | None = None
 
 
+class WaitScope(BaseModel):
+    """Where a wait inside iterations and loops happens (the compiler's `scope`): the innermost
+    iteration and loop with their indexes, and every container around it, outermost first."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    iteration_id: str | None = None
+    iteration_index: int | None = Field(default=None, ge=0)
+    loop_id: str | None = None
+    loop_index: int | None = Field(default=None, ge=0)
+    path: list[IndexStep] = Field(default_factory=list)
+
+    @property
+    def container_id(self) -> str | None:
+        return self.path[-1].container_id if self.path else None
+
+
 class ReviewRequest(BaseModel):
     action: Literal["request"]
     run: RunRef
     kind: ReviewKind = ReviewKind.REVIEW
     node: NodeRef
+    scope: WaitScope | None = None
     round: int = Field(default=1, ge=1)
     outputs: dict[str, Any] | None = None
     settings: dict[str, Any] | None = None
@@ -79,6 +99,7 @@ class ReviewExpiry(BaseModel):
     action: Literal["expire"]
     run: RunRef
     node: NodeRef
+    scope: WaitScope | None = None
     round: int = Field(default=1, ge=1)
     kind: ReviewKind | None = None
 
@@ -106,15 +127,22 @@ def wait_timeout_seconds(settings: dict[str, Any]) -> float | None:
 def resume_unless_waiting(
     reviews: ReviewRepository, runs: RunRepository, tenant_id: str, run_id: str
 ) -> bool:
-    """paused -> running, unless another of the run's reviews is still pending (parallel
-    branches can wait at once). Called after a review left pending: the last one to leave sees
-    none pending, so a run never stays paused with nothing to wait on.
-
-    Answers whether this call resumed the run (for its run.resumed event)."""
+    """paused -> running, unless another of the run's reviews is still pending. For runs that
+    paused before their waits were counted (`close_wait`); answers whether it resumed the run."""
     if any(review.is_pending for review in reviews.list_for_run(tenant_id, run_id)):
         return False
     was_paused = runs.get(tenant_id, run_id).status is RunStatus.PAUSED
     return was_paused and runs.mark_resumed(tenant_id, run_id).status is RunStatus.RUNNING
+
+
+def close_wait(reviews: ReviewRepository, runs: RunRepository, review: ReviewRecord) -> bool:
+    """A review left pending: it leaves the run's pending reviews, and the run goes back to
+    running when it was the last (one conditional write: store/runs.py `close_wait`). Answers
+    whether this call resumed the run (for its run.resumed event)."""
+    closed = runs.close_wait(review.tenant_id, review.run_id, review.review_id)
+    if not closed.tracked:
+        return resume_unless_waiting(reviews, runs, review.tenant_id, review.run_id)
+    return closed.resumed
 
 
 class ReviewWaits:
@@ -151,7 +179,9 @@ class ReviewWaits:
         tenant_id, run_id = request.run.tenant_id, request.run.run_id
         renewed = self._renewed(request)
         review = renewed or self._created(request)
-        run = self._runs.mark_paused(tenant_id, run_id)
+        # Counted on the run (again, harmlessly, for a renewed one: a request retried after
+        # storing its review and before this write still pauses the run).
+        run = self._runs.open_wait(tenant_id, run_id, review.review_id)
         if run.status.is_terminal:
             # The run was cancelled (or ended) as its wait began: nobody may decide this review.
             review = self._close_quietly(review, ReviewStatus.CANCELLED)
@@ -174,6 +204,7 @@ class ReviewWaits:
             for review in self._reviews.list_for_run(tenant_id, run_id)
             if review.node_id == expiry.node.id
             and review.round == expiry.round
+            and review.place == _place(expiry.scope)
             and (expiry.kind is None or review.kind is expiry.kind)
         ]
         pending = [review for review in matching if review.is_pending]
@@ -181,7 +212,14 @@ class ReviewWaits:
         timed_out = review is not None and review.is_pending
         if review is not None and review.is_pending:
             review = self._close_quietly(review, ReviewStatus.TIMED_OUT)
-        resumed = resume_unless_waiting(self._reviews, self._runs, tenant_id, run_id)
+            # Decided a moment before instead: that decision moved the run.
+            timed_out = review.status is ReviewStatus.TIMED_OUT
+        if review is None:
+            resumed = resume_unless_waiting(self._reviews, self._runs, tenant_id, run_id)
+        else:
+            # Also when it was decided a moment before (its decision may not have closed the
+            # wait yet) or the expiry is asked again: closing a closed wait changes nothing.
+            resumed = close_wait(self._reviews, self._runs, review)
         if timed_out and review is not None:
             self._events.review_timed_out(
                 review, workflow_id=expiry.run.workflow_id, resumed=resumed
@@ -204,6 +242,7 @@ class ReviewWaits:
                 review.is_pending
                 and review.node_id == request.node.id
                 and review.round == request.round
+                and review.place == _place(request.scope)
                 and review.kind is request.kind
             ):
                 try:
@@ -222,6 +261,7 @@ class ReviewWaits:
             settings = render_form(settings, request.variables or {}, run)
             form_token = new_form_token()
         timeout = wait_timeout_seconds(settings)
+        where = request.scope
         return self._reviews.create(
             ReviewRecord(
                 tenant_id=request.run.tenant_id,
@@ -232,6 +272,10 @@ class ReviewWaits:
                 node_title=request.node.title or request.node.id,
                 round=request.round,
                 kind=request.kind,
+                container_id=where.container_id if where else None,
+                item_index=where.iteration_index if where else None,
+                loop_index=where.loop_index if where else None,
+                index_path=list(where.path) if where else None,
                 outputs=request.outputs,
                 settings=settings,
                 task_token=request.task_token,
@@ -247,3 +291,7 @@ class ReviewWaits:
         except ReviewClosed as closed:
             # Decided (or closed) a moment before: that outcome stands.
             return closed.review
+
+
+def _place(scope: WaitScope | None) -> tuple[tuple[str, int], ...]:
+    return place_of(scope.path if scope else None)

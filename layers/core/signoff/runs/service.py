@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
-from signoff.errors import ConfigurationError, InvalidInput, SignoffError
+from signoff.errors import ConfigurationError, InvalidInput, NotFound, SignoffError
 from signoff.events.lifecycle import RunLifecycle
 from signoff.graph import parse_workflow, validate_inputs
 from signoff.payloads import REF, PayloadStore, contains_ref
@@ -135,11 +135,18 @@ class RunService:
         response_mode: ResponseMode = "blocking",
         mode: RunMode = "normal",
         session: RunSession | None = None,
+        version: int | None = None,
     ) -> RunStart:
         """`session`: the session the run belongs to (Agno's session_id): its id and its state,
         the conversation variables' values the run starts from (the run context's `session_id`
-        and `conversation`; the settle function saves the run's final ones to it)."""
-        workflow_record = self._workflows.get(tenant_id, workflow_id)
+        and `conversation`; the settle function saves the run's final ones to it).
+        `version`: the workflow version to run (WorkflowVersionNotFound when it has none such);
+        the newest when not given. The run records the version it runs."""
+        workflow_record = (
+            self._workflows.get(tenant_id, workflow_id)
+            if version is None
+            else self._workflows.get_version(tenant_id, workflow_id, version)
+        )
         workflow = parse_workflow(workflow_record.graph)
         valid_inputs = validate_inputs(workflow, inputs)
         # Before the run exists: a workflow that cannot run in this mode leaves no run behind.
@@ -154,6 +161,7 @@ class RunService:
                 run_id=run_id,
                 workflow_id=workflow_id,
                 workflow_version=workflow_record.version,
+                workflow_version_id=workflow_record.version_id,
                 inputs=valid_inputs,
                 user=user,
                 created_at=utc_now_iso(),
@@ -296,7 +304,7 @@ class RunService:
             if run.status.is_terminal
             else [node for node in latest_by_node.values() if node.status in _ACTIVE_NODE_STATUSES]
         )
-        workflow_record = self._workflows.find(run.tenant_id, run.workflow_id)
+        workflow_record = self._run_workflow(run)
         # Progress counts the nodes that leave execution records: logic nodes never do.
         total = (
             sum(
@@ -312,6 +320,13 @@ class RunService:
             current_nodes=[self._resolved_node(node) for node in current],
             progress=Progress(finished, total),
         )
+
+    def _run_workflow(self, run: RunRecord) -> WorkflowRecord | None:
+        """The workflow as of the version the run is on (None when it is gone)."""
+        try:
+            return self._workflows.get_version(run.tenant_id, run.workflow_id, run.workflow_version)
+        except NotFound:
+            return None
 
     # -------------------------------------------------------------- large values
 

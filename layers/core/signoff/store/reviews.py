@@ -25,7 +25,7 @@ from signoff.store import dump_json, from_item, is_condition_failure, to_item, t
 
 # The sparse index of human-input reviews by their form token (template.yaml).
 FORM_TOKEN_INDEX = "by_form_token"
-_JSON_FIELDS = ("outputs", "settings", "edited_outputs", "inputs", "patch")
+_JSON_FIELDS = ("outputs", "settings", "edited_outputs", "inputs", "patch", "index_path")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
 
@@ -67,6 +67,18 @@ _DECIDED_STATUS = {
 DECIDED_STATUSES = frozenset(_DECIDED_STATUS.values())
 
 
+class IndexStep(BaseModel):
+    """One container around a waiting node and the index of its item or round there."""
+
+    container_id: str
+    index: int = Field(ge=0)
+
+
+def place_of(index_path: list[IndexStep] | None) -> tuple[tuple[str, int], ...]:
+    """Which item and round a wait belongs to, comparable (empty at the top level)."""
+    return tuple((step.container_id, step.index) for step in index_path or [])
+
+
 class ReviewRecord(BaseModel):
     tenant_id: str
     run_id: str
@@ -76,6 +88,14 @@ class ReviewRecord(BaseModel):
     node_title: str = ""
     round: int = Field(default=1, ge=1)
     kind: ReviewKind = ReviewKind.REVIEW
+    # Inside iterations and loops (null at the top level): the innermost container, the item's
+    # index in the innermost iteration and the round's in the innermost loop (0-based), and
+    # `index_path`: every container around the node, outermost first, `{container_id, index}`.
+    # A node waits once per item and round: these tell its waits apart.
+    container_id: str | None = None
+    item_index: int | None = None
+    loop_index: int | None = None
+    index_path: list[IndexStep] | None = None
     status: ReviewStatus = ReviewStatus.PENDING
     # What the person is shown: the node's outputs when it asked, and its review settings (or the
     # human-input form).
@@ -101,6 +121,10 @@ class ReviewRecord(BaseModel):
     @property
     def is_pending(self) -> bool:
         return self.status is ReviewStatus.PENDING
+
+    @property
+    def place(self) -> tuple[tuple[str, int], ...]:
+        return place_of(self.index_path)
 
 
 class Decision(BaseModel):

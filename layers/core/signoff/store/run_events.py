@@ -5,6 +5,15 @@ Keys (docs/internals.md, "Events"): partition `tenant_run_id` = `<tenant>#<run>`
 still free; a writer that loses the race reads again and takes the next. So a sequence number
 exists only once every smaller one does, and a reader following the log never sees a gap it would
 have to wait on. The log has no TTL: it is the run's audit trail.
+
+Reading the last event first costs a request per append; it is skipped when the writer already
+knows where the log ends: the event it appended last (`after`), or an empty log for run.started.
+That guess needs no other check: events are never changed or deleted, so if the number after a
+known non-terminal event is still free, that event is the log's last and the log is open. A guess
+that was wrong (someone appended since) only costs the refused put, then the usual read.
+A writer appending several events passes each as the next one's hint: one read at most for the
+lot. (Not one TransactWriteItems: moto backs up every table a transaction touches by copying it
+whole, so in the local cloud each one would cost in proportion to the whole log table.)
 """
 
 from __future__ import annotations
@@ -25,6 +34,8 @@ _JSON_FIELDS = ("data",)
 # resolves at the next read, so a few dozen attempts are ample; past them something else is wrong.
 _MAX_APPEND_ATTEMPTS = 50
 MAX_READ_LIMIT = 1000
+# The first event of every run's log (the api logs it before the execution starts).
+_OPENING_EVENT_TYPE = "run.started"
 
 
 def tenant_run_id(tenant_id: str, run_id: str) -> str:
@@ -56,6 +67,7 @@ class RunEventLog(Protocol):
         type: str,
         data: dict[str, Any],
         node_id: str | None = None,
+        after: Event | None = None,
     ) -> Event: ...
 
     def read(
@@ -77,12 +89,21 @@ class DynamoRunEventLog:
         type: str,
         data: dict[str, Any],
         node_id: str | None = None,
+        after: Event | None = None,
     ) -> Event:
-        """Store the run's next event and return it with its sequence number."""
+        """Store the run's next event and return it with its sequence number.
+
+        `after`: the last event this writer appended to the run (or read as the log's last), so
+        the new one is tried right after it without reading the log first.
+        """
         partition = tenant_run_id(tenant_id, run_id)
         event_id = new_event_id()
+        tail = _known_tail(after, tenant_id, run_id, type)
+        guessed = tail is not None
         for attempt in range(_MAX_APPEND_ATTEMPTS):
-            last_sequence, last_type = self._last(partition)
+            if tail is None:
+                tail = self._last(partition)
+            last_sequence, last_type = tail
             if last_type in TERMINAL_RUN_EVENT_TYPES:
                 raise EventLogClosed(f"run {run_id} has ended ({last_type}); {type} not logged")
             event = Event(
@@ -106,6 +127,11 @@ class DynamoRunEventLog:
             except ClientError as error:
                 if not is_condition_failure(error):
                     raise
+                tail = None
+                if guessed:
+                    # The hint was out of date (another writer appended since): read, no backoff.
+                    guessed = False
+                    continue
                 # Another writer took this number: back off a little (jittered) and read again.
                 time.sleep(random.uniform(0, 0.005 * min(attempt + 1, 10)))
                 continue
@@ -153,6 +179,18 @@ class DynamoRunEventLog:
         if not items:
             return 0, None
         return int(items[0]["sequence"]["N"]), items[0]["type"]["S"]
+
+
+def _known_tail(
+    after: Event | None, tenant_id: str, run_id: str, first_type: str
+) -> tuple[int, str | None] | None:
+    """Where the writer believes the run's log ends, without reading it: after its own last
+    event, or empty for the run's opening event. None: read the log."""
+    if after is not None and after.tenant == tenant_id and after.run_id == run_id:
+        return after.sequence, after.type
+    if after is None and first_type == _OPENING_EVENT_TYPE:
+        return 0, None
+    return None
 
 
 def _event(item: dict[str, Any]) -> Event:

@@ -8,6 +8,8 @@ refuses the rest.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -50,6 +52,9 @@ class RunRecord(BaseModel):
     run_id: str
     workflow_id: str
     workflow_version: int
+    # The id of that version (WorkflowRecord.version_id: Dify's workflow id of the run), kept
+    # so an answer naming it needs no read of the workflow; None on runs made before it was.
+    workflow_version_id: str | None = None
     status: RunStatus = RunStatus.PENDING
     inputs: dict[str, Any]
     outputs: dict[str, Any] | None = None
@@ -72,6 +77,25 @@ class RunRecord(BaseModel):
     pending_patch: dict[str, Any] | None = None
     patch_version: int = 0
     variable_edits: list[dict[str, Any]] = Field(default_factory=list)
+    # The ids of the run's pending reviews (a string set, `pending_reviews`): the run is paused
+    # while it holds any. Several can be pending at once (parallel branches, parallel items).
+    pending_reviews: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class WaitClosed:
+    """A run after one of its waits on a person closed: `resumed` when that was the last one
+    pending and the run went paused -> running; `tracked` False when the run did not count the
+    wait (a run paused before waits were counted)."""
+
+    run: RunRecord
+    resumed: bool
+    tracked: bool = True
+
+
+# Attempts at closing a wait while other writers move the same run (each refusal means another
+# wait opened or closed meanwhile).
+_CLOSE_WAIT_ATTEMPTS = 20
 
 
 class RunNotPaused(Conflict):
@@ -125,6 +149,10 @@ class RunRepository(Protocol):
 
     def mark_resumed(self, tenant_id: str, run_id: str) -> RunRecord: ...
 
+    def open_wait(self, tenant_id: str, run_id: str, review_id: str) -> RunRecord: ...
+
+    def close_wait(self, tenant_id: str, run_id: str, review_id: str) -> WaitClosed: ...
+
     def stage_variable_patch(
         self,
         run: RunRecord,
@@ -132,7 +160,7 @@ class RunRepository(Protocol):
         edits: list[dict[str, Any]],
     ) -> RunRecord: ...
 
-    def clear_variable_patch(self, run: RunRecord) -> bool: ...
+    def clear_variable_patch(self, run: RunRecord, keys: Collection[str] | None = None) -> bool: ...
 
     def page(
         self,
@@ -153,10 +181,12 @@ class DynamoRunRepository:
     def create(self, record: RunRecord) -> RunRecord:
         if record.status is not RunStatus.PENDING:
             raise ValueError("a run is created pending")
+        # The pending reviews are a string set, added to and removed from; never stored empty.
+        attributes = record.model_dump(mode="json", exclude={"pending_reviews"})
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=to_item(record.model_dump(mode="json"), json_fields=_JSON_FIELDS),
+                Item=to_item(attributes, json_fields=_JSON_FIELDS),
                 ConditionExpression="attribute_not_exists(run_id)",
             )
         except ClientError as error:
@@ -347,6 +377,121 @@ class DynamoRunRepository:
             tenant_id, run_id, RunStatus.RUNNING, from_statuses=(RunStatus.PAUSED,)
         )
 
+    def open_wait(self, tenant_id: str, run_id: str, review_id: str) -> RunRecord:
+        """A wait on a person began: the review joins the run's pending reviews and the run is
+        paused, in one write (pending, running or paused -> paused). Adding the same review again
+        (a retried request) changes nothing. A terminal run is left as it is."""
+        names = {"#status": "status"}
+        values = {
+            ":paused": to_value(RunStatus.PAUSED.value),
+            ":ids": {"SS": [review_id]},
+            **self._statuses_values(NON_TERMINAL_STATUSES),
+        }
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=self._key(tenant_id, run_id),
+                UpdateExpression="SET #status = :paused ADD pending_reviews :ids",
+                ConditionExpression=f"#status IN ({self._statuses_in(NON_TERMINAL_STATUSES)})",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            return self._stored_after_refusal(error, run_id)
+        return _record(response["Attributes"])
+
+    def close_wait(self, tenant_id: str, run_id: str, review_id: str) -> WaitClosed:
+        """A wait left pending (decided, timed out): the review leaves the run's pending reviews,
+        and when it was the last one the run goes paused -> running in the same write. Each
+        write is conditional on the set as it must be, so racing decisions and new waits never
+        leave the run paused with nothing pending, nor running with something pending."""
+        names = {"#status": "status"}
+        base = {":id": to_value(review_id), ":ids": {"SS": [review_id]}, ":one": to_value(1)}
+        for _ in range(_CLOSE_WAIT_ATTEMPTS):
+            # The last pending review: remove it and resume.
+            last = self._update_or_refusal(
+                tenant_id,
+                run_id,
+                update="DELETE pending_reviews :ids SET #status = :running",
+                condition=(
+                    "#status = :paused AND contains(pending_reviews, :id) "
+                    "AND size(pending_reviews) = :one"
+                ),
+                names=names,
+                values={
+                    **base,
+                    ":paused": to_value(RunStatus.PAUSED.value),
+                    ":running": to_value(RunStatus.RUNNING.value),
+                },
+            )
+            if isinstance(last, RunRecord):
+                return WaitClosed(last, resumed=True)
+            # Others are still pending (or the run is not paused): remove it alone.
+            one_of_many = self._update_or_refusal(
+                tenant_id,
+                run_id,
+                update="DELETE pending_reviews :ids",
+                condition=(
+                    "contains(pending_reviews, :id) "
+                    "AND (size(pending_reviews) > :one OR #status <> :paused)"
+                ),
+                names=names,
+                values={**base, ":paused": to_value(RunStatus.PAUSED.value)},
+            )
+            if isinstance(one_of_many, RunRecord):
+                return WaitClosed(one_of_many, resumed=False)
+            stored = _record(one_of_many)
+            if review_id not in stored.pending_reviews:
+                # Closed already, or a run paused before waits were counted.
+                return WaitClosed(stored, resumed=False, tracked=bool(stored.pending_reviews))
+            # The set changed between the two writes: try again with what it is now.
+        raise Conflict(f"run {run_id}'s pending reviews kept changing; try again")
+
+    def _update_or_refusal(
+        self,
+        tenant_id: str,
+        run_id: str,
+        *,
+        update: str,
+        condition: str,
+        names: dict[str, str],
+        values: dict[str, Any],
+    ) -> RunRecord | dict[str, Any]:
+        """The record after a conditional update, or the stored item that refused it."""
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=self._key(tenant_id, run_id),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            item = error.response.get("Item")
+            if not item:
+                raise NotFound(f"run {run_id} not found") from error
+            return item
+        return _record(response["Attributes"])
+
+    @staticmethod
+    def _statuses_values(statuses: frozenset[RunStatus]) -> dict[str, Any]:
+        return {
+            f":from{index}": to_value(value.value) for index, value in enumerate(sorted(statuses))
+        }
+
+    @staticmethod
+    def _statuses_in(statuses: frozenset[RunStatus]) -> str:
+        return ", ".join(f":from{index}" for index in range(len(statuses)))
+
     def stage_variable_patch(
         self,
         run: RunRecord,
@@ -391,19 +536,31 @@ class DynamoRunRepository:
             raise PatchChanged(f"run {run.run_id}'s variables changed meanwhile") from error
         return _record(response["Attributes"])
 
-    def clear_variable_patch(self, run: RunRecord) -> bool:
-        """Remove the pending patch read as `run`, once it was sent with a decision. An edit made
-        after that read stays for the next decision: then nothing is removed (False)."""
+    def clear_variable_patch(self, run: RunRecord, keys: Collection[str] | None = None) -> bool:
+        """Remove the pending patch read as `run` (only its entries `keys`, when given: the
+        edits of other items wait for their own decisions), once it was sent with a decision.
+        An edit made after that read stays for the next decision: then nothing is removed
+        (False)."""
+        remaining = {
+            key: value
+            for key, value in (run.pending_patch or {}).items()
+            if keys is not None and key not in keys
+        }
+        values: dict[str, Any] = {
+            ":seen": to_value(run.patch_version),
+            ":next": to_value(run.patch_version + 1),
+        }
+        update = "REMOVE pending_patch SET patch_version = :next"
+        if remaining:
+            update = "SET pending_patch = :patch, patch_version = :next"
+            values[":patch"] = to_value(dump_json(remaining))
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key=self._key(run.tenant_id, run.run_id),
-                UpdateExpression="REMOVE pending_patch SET patch_version = :next",
+                UpdateExpression=update,
                 ConditionExpression=f"attribute_exists(run_id) AND {_patch_version_is(run)}",
-                ExpressionAttributeValues={
-                    ":seen": to_value(run.patch_version),
-                    ":next": to_value(run.patch_version + 1),
-                },
+                ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if is_condition_failure(error):
@@ -485,6 +642,7 @@ def _patch_version_is(run: RunRecord) -> str:
 def _record(item: dict[str, Any]) -> RunRecord:
     attributes = from_item(item, json_fields=_JSON_FIELDS)
     # Each variable edit is stored as one JSON string in a list (appended atomically).
+    attributes["pending_reviews"] = frozenset(attributes.get("pending_reviews") or ())
     attributes["variable_edits"] = [
         json.loads(edit) if isinstance(edit, str) else edit
         for edit in attributes.get("variable_edits") or []

@@ -155,9 +155,11 @@ class StreamingServices:
         stop_on_pause: bool = True,
         task_id: str | None = None,
         headers: Mapping[str, str] | None = None,
+        workflow_id: str | None = None,
     ) -> StreamingResponse:
         """The run's events after `after` as Dify's SSE (signoff.streaming.frames), each chunk
-        flushed as it is produced."""
+        flushed as it is produced; `workflow_id`: what the events naming a workflow call it
+        (the /v1 routes: the run's version id)."""
         frames = run_frames(
             self.events,
             tenant_id=tenant_id,
@@ -169,6 +171,7 @@ class StreamingServices:
             describe_error=self.describe_error,
             ping_seconds=self.ping_seconds,
             poll_seconds=self.poll_seconds,
+            workflow_id=workflow_id,
         )
         return StreamingResponse(
             frames, media_type=SSE_MEDIA_TYPE, headers={**SSE_HEADERS, **(headers or {})}

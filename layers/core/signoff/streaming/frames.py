@@ -58,13 +58,15 @@ def run_frames(
     poll_seconds: float = 0.2,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    workflow_id: str | None = None,
 ) -> Iterator[bytes]:
     """The SSE chunks of the run's events after `after` (see the module's description).
 
     `read_run` reads the run's record: while the log is idle the stream asks it whether the run
     ended without its last event reaching the log; then the record's end is sent (without an id:
     it is not in the log) and the stream closes. `describe_error` maps an exception to the
-    `error` event's status, code and message (the API's one error mapping)."""
+    `error` event's status, code and message (the API's one error mapping). `workflow_id`:
+    what workflow_started and workflow_finished name (dify_stream_events)."""
     task = task_id or run_id
     last_sent = clock()
     last_event: Event | None = None
@@ -93,7 +95,7 @@ def run_frames(
                     yield PING_FRAME
                 continue
             last_event = event
-            payloads = dify_stream_events(event, task_id=task)
+            payloads = dify_stream_events(event, task_id=task, workflow_id=workflow_id)
             if payloads:
                 last_sent = clock()
                 yield b"".join(sse_frame(payload, event_id=event.sequence) for payload in payloads)
@@ -101,7 +103,8 @@ def run_frames(
             ending = _record_end(read_run(), last_event)
             if ending is not None:
                 yield b"".join(
-                    sse_frame(payload) for payload in dify_stream_events(ending, task_id=task)
+                    sse_frame(payload)
+                    for payload in dify_stream_events(ending, task_id=task, workflow_id=workflow_id)
                 )
     except Exception as error:
         logger.exception("run stream failed", extra={"run_id": run_id})
@@ -130,6 +133,7 @@ def replay_frames(
     stop_on_pause: bool = True,
     task_id: str | None = None,
     read_run: Callable[[], RunRecord] | None = None,
+    workflow_id: str | None = None,
 ) -> Iterator[bytes]:
     """The chunks `run_frames` sends for the events logged after `after`, without waiting for
     more: the answer where nothing can stream (the api function, whose whole body is sent at
@@ -144,7 +148,7 @@ def replay_frames(
             if event.sequence <= last:
                 continue
             last, last_event = event.sequence, event
-            payloads = dify_stream_events(event, task_id=task)
+            payloads = dify_stream_events(event, task_id=task, workflow_id=workflow_id)
             if payloads:
                 yield b"".join(sse_frame(payload, event_id=event.sequence) for payload in payloads)
         if len(events) < READ_LIMIT:
@@ -156,7 +160,10 @@ def replay_frames(
         return
     ending = _record_end(run, last_event)
     if ending is not None:
-        yield b"".join(sse_frame(payload) for payload in dify_stream_events(ending, task_id=task))
+        yield b"".join(
+            sse_frame(payload)
+            for payload in dify_stream_events(ending, task_id=task, workflow_id=workflow_id)
+        )
 
 
 def _ends_stream(event: Event | None, stop_on_pause: bool) -> bool:

@@ -90,8 +90,10 @@ def dify_app_router(dify: DifyAppService) -> Router:
     @router.post(
         "/v1/workflows/<workflow_id>/run",
         summary="Run a given workflow version (Dify)",
-        description="The workflow the path names must be the app key's; a workflow has one "
-        "version at a time, which this runs.",
+        description="Runs the workflow version whose version id (GET /workflows/{id}/versions: "
+        "`version_id`, a UUID, as Dify names a published version) the path names; the app key's "
+        "own workflow id runs its newest version. A version of another app, or an unknown id, "
+        "answers 404 not_found.",
         tags=_TAGS,
         responses={
             200: {

@@ -90,6 +90,7 @@ def event_replay_router(
         after: int,
         continue_on_pause: bool,
         read_run: Callable[[], RunRecord],
+        workflow_id: str | None = None,
     ) -> Response[str]:
         if log is None:
             raise ConfigurationError("this deployment keeps no run event log")
@@ -101,6 +102,7 @@ def event_replay_router(
                 after=after,
                 stop_on_pause=not continue_on_pause,
                 read_run=read_run,
+                workflow_id=workflow_id,
             )
         )
         return Response(
@@ -162,7 +164,7 @@ def event_replay_router(
     ) -> Response[str]:
         if dify is None:
             raise InvalidInput("this deployment serves no Dify apps")
-        dify.app_run(principal, run_id)
+        run = dify.app_run(principal, run_id)
         tenant_id = principal.tenant_id
         return replay(
             tenant_id,
@@ -170,6 +172,8 @@ def event_replay_router(
             _after(last_event_id_header, last_event_id),
             continue_on_pause,
             lambda: dify.app_run(principal, run_id),
+            # Dify's workflow id of a run is its version's.
+            workflow_id=dify.workflow_id_of(run),
         )
 
     return router

@@ -60,7 +60,10 @@ def runs_router(
                 "content": {"application/json": {"model": RunAccepted}},
             },
             400: {"description": "Invalid inputs", "content": _ERROR},
-            404: {"description": "No such workflow", "content": _ERROR},
+            404: {
+                "description": "No such workflow, or no such version of it",
+                "content": _ERROR,
+            },
             409: {
                 "description": "The Idempotency-Key's first request is running",
                 "content": _ERROR,
@@ -92,6 +95,7 @@ def runs_router(
                 user=request.user,
                 response_mode=request.response_mode,
                 mode=request.mode,
+                version=request.version,
             )
             if started.snapshot is not None:
                 return StoredResponse(

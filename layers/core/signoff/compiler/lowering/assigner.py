@@ -81,8 +81,9 @@ def lower_assigner(step: Step, ctx: Context, next_state: str) -> dict[str, dict[
     assign: dict[str, Any] = {}
     conversation = changes.pop(CONVERSATION, None)
     if conversation is not None:
-        # Validation keeps these assigners out of iterations and the planner out of Parallel
-        # branches (plan._may_branch): `$run` is the top level's.
+        # Validation keeps these assigners out of parallel iterations, sequential ones run their
+        # items in the scope around them (sequential_iteration.py), and the planner keeps them
+        # out of Parallel branches (plan._may_branch): `$run` is the top level's.
         assert ctx.scope.kind == "top", f"assigner {node.id} writes $run outside the top level"
         assign["run"] = jsonata.template(
             f"($v := $run.{CONVERSATION}; {'; '.join(conversation)}; "

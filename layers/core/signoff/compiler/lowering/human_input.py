@@ -25,6 +25,7 @@ from signoff.compiler.lowering.review import (
     _patched,
     expire_state_name,
     rejected_state_name,
+    with_scope,
 )
 from signoff.compiler.lowering.work import payload_variables
 from signoff.compiler.plan import Step
@@ -59,18 +60,22 @@ def lower_human_input(step: Step, ctx: Context, next_state: str) -> States:
         "Resource": WAIT_FOR_TOKEN,
         "Arguments": {
             "FunctionName": function_arn,
-            "Payload": {
-                "action": "request",
-                "run": "{% $run %}",
-                "kind": KIND,
-                "node": _node_ref(node),
-                "round": 1,
-                "outputs": None,
-                "settings": jsonata.plain(node.form()),
-                # What the form's text and variable defaults name, to render it with.
-                "variables": payload_variables(node, ctx),
-                "task_token": "{% $states.context.Task.Token %}",
-            },
+            "Payload": with_scope(
+                {
+                    "action": "request",
+                    "run": "{% $run %}",
+                    "kind": KIND,
+                    "node": _node_ref(node),
+                    "round": 1,
+                    "outputs": None,
+                    "settings": jsonata.plain(node.form()),
+                    # What the form's text and variable defaults name, to render it with.
+                    "variables": payload_variables(node, ctx),
+                    "task_token": "{% $states.context.Task.Token %}",
+                },
+                node_id,
+                ctx,
+            ),
         },
         # A repeated request renews the pending review's token: a retry is safe.
         "Retry": [lambda_service_retry()],
@@ -108,13 +113,17 @@ def _expiry(step: Step, ctx: Context, next_state: str) -> States:
     node_id = node.id
     expire = invoke(
         ctx.target.review_function_arn or "",
-        {
-            "action": "expire",
-            "run": "{% $run %}",
-            "kind": KIND,
-            "node": _node_ref(node),
-            "round": 1,
-        },
+        with_scope(
+            {
+                "action": "expire",
+                "run": "{% $run %}",
+                "kind": KIND,
+                "node": _node_ref(node),
+                "round": 1,
+            },
+            node_id,
+            ctx,
+        ),
     )
     expire["Catch"] = [ctx.catch_node(node_id)]
     states: States = {expire_state_name(node_id): expire}

@@ -12,12 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from signoff.compiler import jsonata
-from signoff.compiler.lowering import progress, scope_ends
+from signoff.compiler.lowering import progress, scope_ends, sequential_iteration
 from signoff.compiler.lowering.common import Context, failure_carrier
 from signoff.compiler.plan import Step
-from signoff.compiler.structure import NodeItem
+from signoff.compiler.structure import Block, NodeItem
 from signoff.compiler.variables import handle_name, item_name, outputs_name
-from signoff.graph.model import SOURCE_HANDLE, IterationNode
+from signoff.graph.model import SOURCE_HANDLE, HumanInputNode, IterationNode
 
 # Step Functions runs at most 40 iterations of an inline Map at once.
 MAX_CONCURRENCY = 40
@@ -50,6 +50,9 @@ def output_expression(node: IterationNode) -> str:
 def lower_iteration(step: Step, ctx: Context, next_state: str) -> dict[str, dict[str, Any]]:
     node = step.node
     assert isinstance(node, IterationNode)
+    if sequential_iteration.is_sequential_loop(node, ctx.plan):
+        # Its items write conversation variables the next items read: a loop, not a Map.
+        return sequential_iteration.lower_sequential_iteration(step, ctx, next_state)
     emitter = ctx.emitter
     body = ctx.plan.scope_plans[node.id].block
     fail_state = f"Item of {node.id} failed"
@@ -58,9 +61,11 @@ def lower_iteration(step: Step, ctx: Context, next_state: str) -> dict[str, dict
     end_name = f"End item of {node.id}"
     scope.declared[item_name(node.id)] = "{% $states.input %}"
 
-    states = emitter.block(
-        body, inner, end_name, first_variables=inner.variables.at_item_entry(node.id)
-    )
+    # The item's first state reads the item from its input, unless a review's revise comes
+    # back to it (its input is then the decision) or a form's timeout path reads it (from the
+    # error): such a node reads `$i_<iteration>`, set as the item begins.
+    first_variables = None if _reenters_first(body, ctx) else inner.variables.at_item_entry(node.id)
+    states = emitter.block(body, inner, end_name, first_variables=first_variables)
     last = body.items[-1] if body.items else None
     last_state = last.node_id if isinstance(last, NodeItem) else None
     if last_state is not None and emitter.plan.steps[last_state].node.type == "loop":
@@ -149,6 +154,15 @@ def lower_iteration(step: Step, ctx: Context, next_state: str) -> dict[str, dict
             steps=f"$count({items_expression(node, after)})",
         ),
     }
+
+
+def _reenters_first(body: Block, ctx: Context) -> bool:
+    """Whether the body begins with a node a wait on a person comes back to or leaves from."""
+    first = body.items[0] if body.items else None
+    if not isinstance(first, NodeItem):
+        return False
+    node = ctx.plan.steps[first.node_id].node
+    return node.reviewed or isinstance(node, HumanInputNode)
 
 
 def _item_failure(node: IterationNode) -> dict[str, Any]:

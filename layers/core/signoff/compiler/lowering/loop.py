@@ -102,7 +102,8 @@ def lower_loop(step: Step, ctx: Context, next_state: str) -> dict[str, dict[str,
     again = {
         "Condition": "{% true %}",
         "Assign": {
-            **dict.fromkeys(recorded),
+            # Back to their declared values: null, and round 1 for a reviewed node's rounds.
+            **{name: ctx.scope.declared[name] for name in recorded},
             outputs: jsonata.template(
                 f"$merge([${outputs}, {{{jsonata.literal(LOOP_ROUND)}:"
                 f" ${outputs}.{LOOP_ROUND} + 1}}])"

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from signoff.compiler import jsonata
+from signoff.compiler.lowering import progress
 from signoff.compiler.lowering.common import (
     SETTLE_FAILED,
     Context,
@@ -94,6 +95,33 @@ def _node_ref(node: Node) -> dict[str, Any]:
     return {"id": node.id, "type": node.type, "title": jsonata.plain(node.title)}
 
 
+def wait_scope(node_id: str, ctx: Context) -> dict[str, Any] | None:
+    """Where a wait inside iterations and loops happens: the innermost iteration and loop with
+    their indexes (as a node's `scope`), and `path`, every container around it outermost first
+    with its item's or round's index. None at the top level. The review function keeps it on the
+    review, so each item's (and round's) wait is a review of its own."""
+    fields = progress.scope_fields(node_id, ctx)
+    if fields is None:
+        return None
+    chain = reversed(ctx.plan.scopes.enclosing(node_id))
+    fields["path"] = [
+        {
+            "container_id": container_id,
+            "index": jsonata.template(progress.index_expression(container_id, ctx)),
+        }
+        for container_id in chain
+    ]
+    return fields
+
+
+def with_scope(payload: dict[str, Any], node_id: str, ctx: Context) -> dict[str, Any]:
+    """A review function payload, with the wait's `scope` when it is inside a container."""
+    scope = wait_scope(node_id, ctx)
+    if scope is not None:
+        payload["scope"] = scope
+    return payload
+
+
 def _wait(
     node: Node, ctx: Context, kind: str, round_: int | str, settings: dict[str, Any]
 ) -> dict[str, Any]:
@@ -105,16 +133,20 @@ def _wait(
         "Resource": WAIT_FOR_TOKEN,
         "Arguments": {
             "FunctionName": function_arn,
-            "Payload": {
-                "action": "request",
-                "run": "{% $run %}",
-                "kind": kind,
-                "node": _node_ref(node),
-                "round": round_,
-                "outputs": jsonata.template(ctx.variables.outputs(node.id)),
-                "settings": jsonata.plain(settings),
-                "task_token": "{% $states.context.Task.Token %}",
-            },
+            "Payload": with_scope(
+                {
+                    "action": "request",
+                    "run": "{% $run %}",
+                    "kind": kind,
+                    "node": _node_ref(node),
+                    "round": round_,
+                    "outputs": jsonata.template(ctx.variables.outputs(node.id)),
+                    "settings": jsonata.plain(settings),
+                    "task_token": "{% $states.context.Task.Token %}",
+                },
+                node.id,
+                ctx,
+            ),
         },
         # A repeated request renews the pending review's token: a retry is safe.
         "Retry": [lambda_service_retry()],
@@ -210,13 +242,17 @@ def _expiry(step: Step, ctx: Context, next_state: str) -> States:
     node_id = node.id
     expire = invoke(
         ctx.target.review_function_arn or "",
-        {
-            "action": "expire",
-            "run": "{% $run %}",
-            "kind": "review",
-            "node": _node_ref(node),
-            "round": jsonata.template(f"${round_name(node_id)}"),
-        },
+        with_scope(
+            {
+                "action": "expire",
+                "run": "{% $run %}",
+                "kind": "review",
+                "node": _node_ref(node),
+                "round": jsonata.template(f"${round_name(node_id)}"),
+            },
+            node_id,
+            ctx,
+        ),
     )
     expire["Catch"] = [ctx.catch_node(node_id)]
     expire["Next"] = next_state

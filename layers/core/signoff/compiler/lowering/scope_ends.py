@@ -35,7 +35,10 @@ def begin(
     if not assign:
         return states, entry
     first = states[entry]
-    if first["Type"] not in ("Map", "Parallel"):
+    # A state that a later one jumps back to (a review's revise) would declare its scope's
+    # variables again each time: it gets a Pass before it instead.
+    reentered = count_references(states, entry) > 0
+    if first["Type"] not in ("Map", "Parallel") and not reentered:
         own = first.get("Assign", {})
         # A value the first state assigns itself starts from its declared value there.
         for name, initial in assign.items():

@@ -14,7 +14,7 @@ from signoff.compiler import jsonata
 from signoff.compiler.lowering.common import EMPTY_USAGE, INIT
 from signoff.compiler.variables import AslScope, handle_name, outputs_name
 from signoff.graph.model import Workflow
-from signoff.graph.selectors import CONVERSATION, ENV
+from signoff.graph.selectors import CONVERSATION, ENV, secret_placeholder
 
 RESUME = "Resume at node"
 _RESUME_INPUT = "$states.input.resume"
@@ -25,8 +25,9 @@ def run_expression(workflow: Workflow) -> str:
     """`$run`: the execution input's run context, plus the workflow's `env` and `conversation`
     variables when it declares any.
 
-    `env` holds the environment variables' values, secret ones left out (validation refuses a
-    read of one). `conversation` starts from each conversation variable's value, overridden by
+    `env` holds the environment variables' values; a secret one holds only a placeholder naming
+    it, which the node function resolves (nodes/secrets.py; validation keeps native states from
+    reading one). `conversation` starts from each conversation variable's value, overridden by
     the run context's own `conversation` (the session's state, runs/service.py) for the names
     the workflow declares; assigners change it (assigner.py) and the settle function saves what
     it holds at the end to the run's session.
@@ -34,9 +35,10 @@ def run_expression(workflow: Workflow) -> str:
     if not workflow.environment_variables and not workflow.conversation_variables:
         return _RUN_INPUT
     env = {
-        variable.name: variable.value
+        variable.name: (
+            secret_placeholder(variable.name) if variable.value_type == "secret" else variable.value
+        )
         for variable in workflow.environment_variables
-        if variable.value_type != "secret"
     }
     defaults = {variable.name: variable.value for variable in workflow.conversation_variables}
     given = f"{_RUN_INPUT}.{CONVERSATION}"
