@@ -25,8 +25,12 @@ fanout = WebhookFanout.from_settings(Settings())
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # One processor per invocation: it keeps the batch's results, and invocations may overlap.
+    # One processor and one batch per invocation: they keep the batch's results and the
+    # subscriptions it read, and invocations may overlap.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return process_partial_response(
-        event=event, record_handler=fanout.handle_record, processor=processor, context=context
+        event=event,
+        record_handler=fanout.batch().handle_record,
+        processor=processor,
+        context=context,
     )

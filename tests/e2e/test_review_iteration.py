@@ -77,3 +77,19 @@ def test_given_two_items_waiting_then_each_is_decided_alone_and_the_run_waits_fo
     run = wait_for(ended, timeout=60)
     assert run["status"] == "succeeded", run
     assert run["outputs"] == {"lines": ["1. About a.", "2. About b. Revised: Louder."]}
+
+    # And /nodes shows each item's attempts of the line apart, each with its own item's review
+    nodes = api.get(f"/runs/{run_id}/nodes")
+    assert nodes.status_code == 200, nodes.text
+    lines = [entry for entry in nodes.json()["data"] if entry["node_id"] == "line"]
+    assert sorted(
+        (entry["item_index"], entry["round"], entry["review"]["item_index"], entry["outputs"])
+        for entry in lines
+    ) == [
+        (0, 1, 0, {"output": "1. About a."}),
+        (1, 1, 1, {"output": "2. About b."}),
+        (1, 2, 1, {"output": "2. About b. Revised: Louder."}),
+    ]
+    assert {str(entry["index_path"]) for entry in lines} == {
+        str([{"container_id": "each", "index": index}]) for index in (0, 1)
+    }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from signoff.local.cloud import MOTO_CONFIG
@@ -29,7 +31,27 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     apply_patches()
     with mock_aws(config=MOTO_CONFIG):
-        yield
+        try:
+            yield
+        finally:
+            stop_running_executions()
+
+
+def stop_running_executions() -> None:
+    """Stop what a test left running: an execution's thread outlives the test otherwise, and
+    its later events (status changes, Lambda calls) would land in the next test's moto."""
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    for machines in sfn.get_paginator("list_state_machines").paginate():
+        for machine in machines["stateMachines"]:
+            pages = sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
+            )
+            for page in pages:
+                for execution in page["executions"]:
+                    with contextlib.suppress(ClientError):
+                        sfn.stop_execution(
+                            executionArn=execution["executionArn"], cause="the test ended"
+                        )
 
 
 @pytest.fixture
@@ -44,9 +66,16 @@ def tables(dynamodb: Any) -> dict[str, str]:
 
 
 @pytest.fixture
-def stack(aws: None) -> Iterator[StackPlan]:
+def stack_parameters() -> dict[str, str]:
+    """The template parameters `stack` overrides: a module that needs other choices (private
+    networks allowed, say) overrides this fixture."""
+    return {}
+
+
+@pytest.fixture
+def stack(aws: None, stack_parameters: dict[str, str]) -> Iterator[StackPlan]:
     """Every resource of template.yaml in moto, its handlers answering Lambda invokes in process."""
-    plan = plan_stack()
+    plan = plan_stack(parameter_overrides=stack_parameters)
     provision_stack(
         plan,
         {
@@ -59,6 +88,21 @@ def stack(aws: None) -> Iterator[StackPlan]:
         yield plan
     finally:
         activate(previous)
+
+
+@pytest.fixture
+def aws_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """moto in process without executing state machines (an execution started stays running),
+    its DynamoDB and Step Functions clients, and the template's tables (logical id -> name)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": False}}):
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        yield {
+            "dynamodb": dynamodb,
+            "sfn": boto3.client("stepfunctions", region_name=REGION),
+            "tables": create_tables(dynamodb),
+        }
 
 
 @pytest.fixture

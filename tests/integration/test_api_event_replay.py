@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from signoff.local.functions import active_runner
 from signoff.local.provision import StackPlan
 from tests.support.stack_api import StackApi
 from tests.support.workflows import greeter
@@ -28,32 +27,7 @@ def get(
     query: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The api function's raw answer to a GET, as API Gateway forwards it."""
-    event = {
-        "resource": "/{proxy+}",
-        "path": path,
-        "httpMethod": "GET",
-        "headers": headers or {},
-        "multiValueHeaders": {name: [value] for name, value in (headers or {}).items()},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": (
-            {name: [value] for name, value in query.items()} if query else None
-        ),
-        "pathParameters": {"proxy": path.lstrip("/")},
-        "stageVariables": None,
-        "requestContext": {
-            "path": f"/dev{path}",
-            "stage": "dev",
-            "requestId": "request-1",
-            "authorizer": {"tenant_id": tenant_id, "key_id": "key_1", "role": "admin"},
-        },
-        "body": None,
-        "isBase64Encoded": False,
-    }
-    runner = active_runner()
-    assert runner is not None
-    result = runner.invoke(plan.function("ApiFunction").function_name, event)
-    assert result.error is None, result.error
-    return result.payload
+    return StackApi(plan).invoke("GET", path, tenant_id=tenant_id, headers=headers, query=query)
 
 
 def content_type(answer: dict[str, Any]) -> str:

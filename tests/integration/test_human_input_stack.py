@@ -5,7 +5,6 @@ a review decision or by its form token), and the action pressed picks the branch
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,6 @@ import pytest
 import yaml
 
 from signoff.errors import FormExpired, FormSubmitted
-from signoff.local.functions import active_runner
 from signoff.local.provision import StackPlan
 from signoff.reviews.decisions import ReviewService
 from signoff.reviews.forms import HumanInputForms
@@ -22,6 +20,7 @@ from signoff.store.reviews import DynamoReviewRepository
 from signoff.store.run_events import DynamoRunEventLog
 from signoff.store.runs import DynamoRunRepository
 from tests.support.review_machines import wait_for
+from tests.support.stack_api import StackApi
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +28,6 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = yaml.safe_load((ROOT / "examples" / "human_input.yaml").read_text(encoding="utf-8"))
 TENANT = "tenant-a"
 REGION = "us-east-1"
-ADMIN = {"tenant_id": TENANT, "key_id": "key_admin", "role": "admin"}
 
 
 def with_timeout(seconds: int) -> dict[str, Any]:
@@ -40,52 +38,10 @@ def with_timeout(seconds: int) -> dict[str, Any]:
     return document
 
 
-class Api:
-    """The api function as API Gateway calls it, with any principal and headers."""
-
-    def __init__(self, plan: StackPlan) -> None:
-        self._function = plan.function("ApiFunction").function_name
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        *,
-        principal: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, Any]:
-        all_headers = {"Content-Type": "application/json", **(headers or {})}
-        event = {
-            "resource": "/{proxy+}",
-            "path": path,
-            "httpMethod": method,
-            "headers": all_headers,
-            "multiValueHeaders": {name: [value] for name, value in all_headers.items()},
-            "queryStringParameters": None,
-            "multiValueQueryStringParameters": None,
-            "pathParameters": {"proxy": path.lstrip("/")},
-            "stageVariables": None,
-            "requestContext": {
-                "path": f"/dev{path}",
-                "stage": "dev",
-                "requestId": "request-1",
-                "authorizer": principal or ADMIN,
-            },
-            "body": None if body is None else json.dumps(body),
-            "isBase64Encoded": False,
-        }
-        runner = active_runner()
-        assert runner is not None
-        result = runner.invoke(self._function, event)
-        assert result.error is None, result.error
-        return result.payload["statusCode"], json.loads(result.payload["body"])
-
-
 class Forms:
     def __init__(self, plan: StackPlan) -> None:
         self.plan = plan
-        self.api = Api(plan)
+        self.api = StackApi(plan, key_id="key_admin")
 
     def deploy(self, document: dict[str, Any], workflow_id: str = "replies") -> None:
         status, body = self.api.call("POST", "/workflows", {**document, "id": workflow_id})
@@ -105,13 +61,6 @@ class Forms:
             return pending[0] if pending else None
 
         return wait_for(found)
-
-    def finished(self, run_id: str) -> dict[str, Any]:
-        def ended() -> dict[str, Any] | None:
-            _, body = self.api.call("GET", f"/runs/{run_id}")
-            return body if body["status"] not in ("running", "paused", "pending") else None
-
-        return wait_for(ended, timeout=30)
 
     def events(self, run_id: str) -> list[Any]:
         table = self.plan.tables["RunEventsTable"].table_name
@@ -158,7 +107,7 @@ def test_given_a_waiting_form_then_it_is_rendered_and_action_a_takes_branch_a(fo
     assert status == 200, decided
     assert decided["status"] == "submitted"
     assert decided["inputs"] == {"reply": "Yes!", "tone": "formal"}
-    run = forms.finished(run_id)
+    run = forms.api.finished(run_id)
     assert run["status"] == "succeeded", run
     assert run["outputs"] == {
         "published": "[formal] Yes!",
@@ -192,7 +141,7 @@ def test_given_a_form_token_then_action_b_takes_branch_b_and_a_second_submit_is_
     assert status == 200, submitted
     assert (submitted["status"], submitted["decided_by"]) == ("submitted", "ada")
 
-    run = forms.finished(run_id)
+    run = forms.api.finished(run_id)
     assert run["outputs"]["rejected"] == "Not published: Thank you for asking about bees."
     assert run["outputs"]["published"] is None
 
@@ -234,7 +183,7 @@ def test_given_nobody_submits_in_time_then_the_timeout_branch_runs(stack):
     run_id = forms.start(workflow_id="hurried")
     token = forms.pending_form(run_id)["form_token"]
 
-    run = forms.finished(run_id)
+    run = forms.api.finished(run_id)
 
     assert run["status"] == "succeeded", run
     assert run["outputs"]["expired"] == "Nobody answered in time."
@@ -256,7 +205,7 @@ def test_given_no_timeout_branch_when_nobody_submits_then_the_node_fails(stack):
     forms.deploy(document, workflow_id="strict")
     run_id = forms.start(workflow_id="strict")
 
-    run = forms.finished(run_id)
+    run = forms.api.finished(run_id)
 
     assert run["status"] == "failed", run
     assert run["error"]["node_id"] == "approval"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import json
 import time
+from collections.abc import Collection
 from typing import Any
 
 import boto3
@@ -55,7 +56,11 @@ def start(definition: dict[str, Any], execution_input: Any = None) -> str:
     )["executionArn"]
 
 
-def status_events(queue_url: str, expected: int, timeout: float = 15) -> list[dict[str, Any]]:
+def status_events(
+    queue_url: str, expected: int, executions: Collection[str], timeout: float = 15
+) -> list[dict[str, Any]]:
+    """The status changes of `executions` that arrive, until `expected` have. Others are left
+    out: an execution an earlier test started in this process may end while this one runs."""
     sqs = boto3.client("sqs", region_name=REGION)
     received: list[dict[str, Any]] = []
     deadline = time.monotonic() + timeout
@@ -63,7 +68,8 @@ def status_events(queue_url: str, expected: int, timeout: float = 15) -> list[di
         messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
             "Messages", []
         )
-        received.extend(json.loads(message["Body"]) for message in messages)
+        bodies = (json.loads(message["Body"]) for message in messages)
+        received.extend(body for body in bodies if body["detail"]["executionArn"] in executions)
         if not messages:
             time.sleep(0.05)
     return received
@@ -92,7 +98,7 @@ def test_given_an_execution_that_succeeds_then_its_status_change_arrives_in_awss
         {"run": {"run_id": "r1"}},
     )
 
-    [event] = status_events(status_queue, 1)
+    [event] = status_events(status_queue, 1, {execution_arn})
 
     assert event["source"] == "aws.states"
     assert event["detail-type"] == "Step Functions Execution Status Change"
@@ -122,7 +128,7 @@ def test_given_an_execution_that_fails_then_its_status_change_carries_error_and_
         }
     )
 
-    [event] = status_events(status_queue, 1)
+    [event] = status_events(status_queue, 1, {execution_arn})
 
     detail = event["detail"]
     assert (detail["executionArn"], detail["status"]) == (execution_arn, "FAILED")
@@ -139,7 +145,7 @@ def test_given_an_execution_that_times_out_then_its_status_change_says_timed_out
         }
     )
 
-    [event] = status_events(status_queue, 1)
+    [event] = status_events(status_queue, 1, {execution_arn})
 
     assert event["detail"]["executionArn"] == execution_arn
     assert event["detail"]["status"] == "TIMED_OUT"
@@ -157,7 +163,7 @@ def test_given_a_stopped_execution_then_its_status_change_says_aborted_with_the_
         executionArn=execution_arn, error="Operator", cause="stopped by hand"
     )
 
-    [event] = status_events(status_queue, 1)
+    [event] = status_events(status_queue, 1, {execution_arn})
     detail = event["detail"]
     assert (detail["executionArn"], detail["status"]) == (execution_arn, "ABORTED")
     assert (detail["error"], detail["cause"]) == ("Operator", "stopped by hand")
@@ -173,9 +179,9 @@ def test_given_several_executions_then_each_end_sends_exactly_one_status_change(
         for _ in range(3)
     }
 
-    events = status_events(status_queue, 3)
+    events = status_events(status_queue, 3, arns)
     time.sleep(0.2)
-    events += status_events(status_queue, 1, timeout=0.3)
+    events += status_events(status_queue, 1, arns, timeout=0.3)
 
     assert sorted(event["detail"]["executionArn"] for event in events) == sorted(arns)
 

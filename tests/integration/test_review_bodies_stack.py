@@ -61,18 +61,6 @@ class Bodies:
         assert status == 200, decided
         return decided
 
-    def run(self, run_id: str) -> dict[str, Any]:
-        status, body = self.api.call("GET", f"/runs/{run_id}")
-        assert status == 200, body
-        return body
-
-    def finished(self, run_id: str) -> dict[str, Any]:
-        def ended() -> dict[str, Any] | None:
-            body = self.run(run_id)
-            return body if body["status"] not in ("running", "paused", "pending") else None
-
-        return wait_for(ended, timeout=30)
-
 
 @pytest.fixture
 def bodies(stack: StackPlan) -> Bodies:
@@ -97,7 +85,7 @@ def test_given_an_iteration_of_three_when_one_item_is_revised_then_only_it_runs_
     assert first["container_id"] == "each"
     assert first["index_path"] == [{"container_id": "each", "index": 0}]
     assert first["outputs"] == {"output": "1. About owls."}
-    assert bodies.run(run_id)["status"] == "paused"
+    assert bodies.api.run(run_id)["status"] == "paused"
     bodies.decide(run_id, first, {"action": "approve"})
 
     second = wait_for(lambda: _pending_at(bodies, run_id, item=1, round_=1))
@@ -112,7 +100,7 @@ def test_given_an_iteration_of_three_when_one_item_is_revised_then_only_it_runs_
     bodies.decide(run_id, third, {"satisfied": True})
 
     # Then each item's line is as its own review left it
-    run = bodies.finished(run_id)
+    run = bodies.api.finished(run_id)
     assert run["status"] == "succeeded", run
     assert run["outputs"] == {
         "lines": ["1. About owls.", "2. About bees. Revised: more buzz", "3. About cats."]
@@ -140,15 +128,15 @@ def test_given_a_parallel_iteration_then_the_run_resumes_only_after_the_last_rev
     run_id = bodies.start("lines", {"topics": ["owls", "bees"]})
     waiting = bodies.pending(run_id, 2)
     assert [review["item_index"] for review in waiting] == [0, 1]
-    assert bodies.run(run_id)["status"] == "paused"
+    assert bodies.api.run(run_id)["status"] == "paused"
 
     # When one is decided, the run is still paused; when the other is, it goes on
     bodies.decide(run_id, waiting[order[0]], {"action": "edit", "outputs": {"output": "edited"}})
-    assert bodies.run(run_id)["status"] == "paused"
+    assert bodies.api.run(run_id)["status"] == "paused"
     bodies.decide(run_id, waiting[order[1]], {"action": "approve"})
 
     # Then the run ends with the edit in its item's place
-    run = bodies.finished(run_id)
+    run = bodies.api.finished(run_id)
     assert run["status"] == "succeeded", run
     expected = ["1. About owls.", "2. About bees."]
     expected[order[0]] = "edited"
@@ -236,7 +224,7 @@ def test_given_a_reviewed_node_in_a_loop_then_each_round_has_its_own_review_roun
     assert again["outputs"] == {"output": "Round 2 on owls. Shorter."}
     bodies.decide(run_id, again, {"action": "approve"})
 
-    run = bodies.finished(run_id)
+    run = bodies.api.finished(run_id)
     assert run["status"] == "succeeded", run
     assert run["outputs"] == {"lines": ["Round 1 on owls.", "Round 2 on owls. Shorter."]}
 
@@ -341,7 +329,7 @@ def test_given_a_form_in_an_iteration_then_each_item_has_its_form_action_and_tim
     )
     bodies.decide(run_id, waiting[1], {"action": "submit", "action_id": "no"})
     # Item 2's form is left to time out: its __timeout branch runs
-    run = bodies.finished(run_id)
+    run = bodies.api.finished(run_id)
 
     assert run["status"] == "succeeded", run
     assert run["outputs"] == {"answers": ["Welcome ada: hello", "No bob", "Nobody answered for cy"]}
@@ -420,7 +408,7 @@ def test_given_step_mode_then_it_pauses_per_item_and_an_edit_applies_to_its_item
     assert step["outputs"] == {"output": "HEY YOU!"}
     bodies.decide(run_id, step, {"action": "approve"})
 
-    run = bodies.finished(run_id)
+    run = bodies.api.finished(run_id)
     assert run["status"] == "succeeded", run
     assert run["outputs"] == {"shouts": ["HI ADA!", "HEY YOU!"]}
 
@@ -447,7 +435,7 @@ def test_given_two_items_waiting_when_the_run_is_cancelled_then_both_reviews_clo
     assert cancelled["status"] == "stopped"
     assert sorted(r["status"] for r in bodies.reviews(run_id)) == ["cancelled", "cancelled"]
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
-    arn = bodies.run(run_id)["execution_arn"]
+    arn = bodies.api.run(run_id)["execution_arn"]
     # The execution ends ABORTED, as on AWS: the stop ends the waiting items, not a failure.
     wait_for(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING")
     assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"

@@ -15,6 +15,7 @@ import yaml
 from signoff.local.provision import StackPlan
 from tests.support.review_machines import wait_for
 from tests.support.stack_api import StackApi
+from tests.support.workflows import fragile
 
 pytestmark = pytest.mark.integration
 
@@ -70,11 +71,6 @@ class Runs:
         assert status in (200, 202), body
         return body
 
-    def run(self, run_id: str) -> dict[str, Any]:
-        status, body = self.api.call("GET", f"/runs/{run_id}")
-        assert status == 200, body
-        return body
-
     def pending(self, run_id: str, node_id: str, round_: int = 1) -> dict[str, Any]:
         def found() -> dict[str, Any] | None:
             _, body = self.api.call("GET", f"/runs/{run_id}/reviews")
@@ -94,13 +90,6 @@ class Runs:
             "POST", f"/runs/{run_id}/reviews/{review['review_id']}", decision
         )
         assert status == 200, body
-
-    def finished(self, run_id: str) -> dict[str, Any]:
-        def ended() -> dict[str, Any] | None:
-            run = self.run(run_id)
-            return run if run["status"] in ("succeeded", "failed", "stopped") else None
-
-        return wait_for(ended)
 
     def transitions(self, run: dict[str, Any]) -> int:
         """How many states the run's execution entered."""
@@ -134,13 +123,13 @@ def test_given_the_review_example_when_revised_then_approved_then_the_draft_used
 
     first = runs.pending(run_id, "draft")
     assert first["outputs"] == {"output": "A text about owls."}
-    assert runs.run(run_id)["status"] == "paused"
+    assert runs.api.run(run_id)["status"] == "paused"
     runs.decide(run_id, first, {"action": "revise", "feedback": "mention the night"})
     second = runs.pending(run_id, "draft", round_=2)
     assert second["outputs"] == {"output": "A text about owls. Revised: mention the night"}
     runs.decide(run_id, second, {"action": "approve"})
 
-    run = runs.finished(run_id)
+    run = runs.api.finished(run_id)
     assert run["status"] == "succeeded", run
     assert run["outputs"] == {"text": "A text about owls. Revised: mention the night"}
 
@@ -153,7 +142,7 @@ def test_given_a_review_when_edited_then_the_run_goes_on_with_the_edited_outputs
         run_id, runs.pending(run_id, "draft"), {"action": "edit", "outputs": {"output": "Mine."}}
     )
 
-    run = runs.finished(run_id)
+    run = runs.api.finished(run_id)
     assert (run["status"], run["outputs"]) == ("succeeded", {"text": "Mine."})
 
 
@@ -163,7 +152,7 @@ def test_given_max_rounds_used_up_with_on_max_rounds_fail_then_the_run_fails(run
 
     runs.decide(run_id, runs.pending(run_id, "draft"), {"action": "revise", "feedback": "no"})
 
-    run = runs.finished(run_id)
+    run = runs.api.finished(run_id)
     assert run["status"] == "failed"
     assert run["error"]["node_id"] == "draft"
     assert run["error"]["type"] == "ReviewRoundsExhausted"
@@ -176,7 +165,7 @@ def test_given_max_rounds_used_up_with_on_max_rounds_approve_then_the_last_draft
     runs.decide(run_id, runs.pending(run_id, "draft"), {"action": "revise", "feedback": "a"})
     runs.decide(run_id, runs.pending(run_id, "draft", 2), {"action": "revise", "feedback": "b"})
 
-    run = runs.finished(run_id)
+    run = runs.api.finished(run_id)
     assert run["status"] == "succeeded"
     assert run["outputs"] == {"text": "A text about owls. Revised: a"}
 
@@ -185,7 +174,7 @@ def test_given_a_review_timeout_with_on_timeout_fail_then_step_functions_fails_t
     runs.deploy("impatient", reviewed(timeout=1, on_timeout="fail"))
     run_id = runs.start("impatient", {"topic": "owls"})["run_id"]
 
-    run = runs.finished(run_id)
+    run = runs.api.finished(run_id)
 
     assert run["status"] == "failed"
     assert run["error"]["type"] == "ReviewTimedOut"
@@ -202,11 +191,11 @@ def test_given_one_graph_then_step_mode_costs_transitions_and_normal_runs_pay_no
     run_id = stepped["run_id"]
     for node_id in ("draft", "polish"):
         runs.decide(run_id, runs.pending(run_id, node_id), {"action": "approve"})
-    stepped = runs.finished(run_id)
+    stepped = runs.api.finished(run_id)
     assert stepped["status"] == "succeeded", stepped
     assert stepped["outputs"] == normal["outputs"] == {"text": "ABOUT OWLS"}
 
-    normal_count = runs.transitions(runs.run(normal["run_id"]))
+    normal_count = runs.transitions(runs.api.run(normal["run_id"]))
     step_count = runs.transitions(stepped)
     # Init, draft, polish, end, Settle Succeeded, Succeeded; a step adds one pause per work node.
     assert (normal_count, step_count) == (6, 8), (
@@ -223,46 +212,11 @@ def test_given_a_step_pause_when_edited_then_downstream_nodes_see_the_edit(runs)
     )
     runs.decide(run_id, runs.pending(run_id, "polish"), {"action": "approve"})
 
-    run = runs.finished(run_id)
+    run = runs.api.finished(run_id)
     assert run["outputs"] == {"text": "BATS"}
 
 
-# start(topic, n) -> prepare -> divide (fails when n is 0) -> end(text)
-FRAGILE: dict[str, Any] = {
-    "name": "fragile",
-    "inputs": [
-        {"variable": "topic", "type": "string", "required": True},
-        {"variable": "n", "type": "number", "required": True},
-    ],
-    "nodes": [
-        {"id": "start", "type": "start"},
-        {
-            "id": "prepare",
-            "type": "template-transform",
-            "template": "about {{ topic }}",
-            "variables": [{"variable": "topic", "value_selector": ["start", "topic"]}],
-        },
-        {
-            "id": "divide",
-            "type": "template-transform",
-            "template": "{{ 10 // n }} {{ text }}",
-            "variables": [
-                {"variable": "n", "value_selector": ["start", "n"]},
-                {"variable": "text", "value_selector": ["prepare", "output"]},
-            ],
-        },
-        {
-            "id": "end",
-            "type": "end",
-            "outputs": [{"variable": "text", "value_selector": ["divide", "output"]}],
-        },
-    ],
-    "edges": [
-        {"source": "start", "target": "prepare"},
-        {"source": "prepare", "target": "divide"},
-        {"source": "divide", "target": "end"},
-    ],
-}
+FRAGILE = fragile()
 
 
 def test_given_a_failed_run_when_retried_from_a_node_then_it_resumes_with_upstream_outputs(runs):
@@ -277,7 +231,7 @@ def test_given_a_failed_run_when_retried_from_a_node_then_it_resumes_with_upstre
     )
     assert status in (200, 201, 202), retry
 
-    run = runs.finished(retry["run_id"])
+    run = runs.api.finished(retry["run_id"])
     assert run["status"] == "succeeded", run
     assert run["outputs"] == {"text": "5 about owls"}
     assert run["retry_of"] == failed["run_id"]
@@ -340,7 +294,7 @@ def test_given_a_failed_run_when_retried_after_a_parallel_then_the_branch_output
     )
     assert status in (200, 201, 202), retry
 
-    run = runs.finished(retry["run_id"])
+    run = runs.api.finished(retry["run_id"])
     assert (run["status"], run["outputs"]) == ("succeeded", {"text": "2 A owls B owls"}), run
     _, nodes = runs.api.call("GET", f"/runs/{retry['run_id']}/nodes")
     assert [node["node_id"] for node in nodes["data"]] == ["join"]

@@ -149,6 +149,42 @@ def test_given_an_expiry_with_no_review_on_record_then_it_answers_and_the_run_go
     assert world.status() is RunStatus.RUNNING
 
 
+@pytest.mark.parametrize("kind", [None, "review"])
+def test_given_a_wait_that_timed_out_before_its_request_then_the_late_request_never_pauses(
+    world, kind
+):
+    # Given Step Functions timed the wait out while its request was still on the way (a short
+    # timeout and a slow start of the review function)
+    expiry = expire() if kind is None else {**expire(), "kind": kind}
+    assert world.waits.handle(expiry) == {"review_id": None, "status": "timed_out"}
+
+    # When the request gets here
+    answer = world.waits.handle(request())
+
+    # Then its review is closed at once and the run goes on as if it never waited
+    [review] = world.reviews.list_for_run("tenant-a", "run-1")
+    assert answer == {"review_id": review.review_id, "status": "timed_out"}
+    assert review.status is ReviewStatus.TIMED_OUT
+    assert world.status() is RunStatus.RUNNING
+    assert world.runs.get("tenant-a", "run-1").pending_reviews == frozenset()
+
+
+def test_given_a_timed_out_wait_then_the_next_rounds_and_other_items_wait_as_usual(world):
+    world.waits.handle(expire())
+
+    world.waits.handle(request(round_=2))
+    item = {
+        "iteration_id": "each",
+        "iteration_index": 1,
+        "path": [{"container_id": "each", "index": 1}],
+    }
+    world.waits.handle({**request(), "scope": item})
+
+    statuses = [review.status for review in world.reviews.list_for_run("tenant-a", "run-1")]
+    assert statuses == [ReviewStatus.PENDING, ReviewStatus.PENDING]
+    assert world.status() is RunStatus.PAUSED
+
+
 @pytest.mark.parametrize(
     "event",
     [

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from signoff.errors import InvalidInput, NotFound
-from signoff.local.provision import create_tables
 from signoff.runs.service import RunService, RunStartFailed
-from signoff.settings import Settings
 from signoff.store.node_executions import (
     DynamoNodeExecutionRepository,
     NodeExecution,
@@ -23,13 +18,12 @@ from signoff.store.node_executions import (
 from signoff.store.runs import DynamoRunRepository, RunStatus
 from signoff.store.workflows import DynamoWorkflowRepository
 from signoff.workflows.service import WorkflowService
+from tests.support.service_settings import service_settings
 from tests.support.workflows import greeter
 
 GREETER = greeter()
 
 pytestmark = pytest.mark.integration
-
-REGION = "us-east-1"
 
 
 class ManualClock:
@@ -54,16 +48,7 @@ class World:
     def __init__(self, clients: dict[str, Any], tables: dict[str, str], clock: ManualClock):
         self.sfn = clients["sfn"]
         self.clock = clock
-        self.settings = Settings(
-            workflows_table=tables["WorkflowsTable"],
-            runs_table=tables["RunsTable"],
-            node_executions_table=tables["NodeExecutionsTable"],
-            node_function_arn="arn:aws:lambda:us-east-1:123456789012:function:node",
-            settle_function_arn="arn:aws:lambda:us-east-1:123456789012:function:settle",
-            workflow_execution_role_arn="arn:aws:iam::123456789012:role/workflows",
-            state_machine_prefix="signoff-test",
-            blocking_wait_seconds=5,
-        )
+        self.settings = service_settings(tables, blocking_wait_seconds=5)
         self.workflows = DynamoWorkflowRepository(tables["WorkflowsTable"], clients["dynamodb"])
         self.runs = DynamoRunRepository(tables["RunsTable"], clients["dynamodb"])
         self.nodes = DynamoNodeExecutionRepository(
@@ -82,15 +67,10 @@ class World:
 
 
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": False}}):
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        clients = {"dynamodb": dynamodb, "sfn": boto3.client("stepfunctions", region_name=REGION)}
-        world = World(clients, create_tables(dynamodb), ManualClock())
-        world.workflow_service.create("tenant-a", GREETER)
-        yield world
+def world(aws_clients: dict[str, Any]) -> World:
+    world = World(aws_clients, aws_clients["tables"], ManualClock())
+    world.workflow_service.create("tenant-a", GREETER)
+    return world
 
 
 def node_execution(run_id: str, node_id: str, second: int, attempt: int = 1) -> NodeExecution:

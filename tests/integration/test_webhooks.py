@@ -372,6 +372,70 @@ def test_given_another_tenant_s_events_then_its_subscriptions_only_get_them(hook
         assert theirs.received == []
 
 
+def test_given_a_batch_of_two_tenants_events_then_each_tenant_s_subscriptions_are_read_once(
+    hooks, monkeypatch
+):
+    with WebhookReceiver() as ours, WebhookReceiver() as theirs:
+        hooks.subscribe(ours, ["*"])
+        hooks.subscribe(theirs, ["*"], tenant="globex")
+        lookups: list[str] = []
+        list_for_tenant = hooks.webhooks.list_for_tenant
+
+        def counted(tenant_id: str) -> Any:
+            lookups.append(tenant_id)
+            return list_for_tenant(tenant_id)
+
+        monkeypatch.setattr(hooks.webhooks, "list_for_tenant", counted)
+        ours_events = [event(name) for name in ("run.started", "node.started", "run.succeeded")]
+        theirs_events = [
+            event(name).model_copy(update={"tenant": "globex"})
+            for name in ("run.started", "run.failed")
+        ]
+        batch = [ours_events[0], theirs_events[0], ours_events[1], theirs_events[1], ours_events[2]]
+
+        first = _fan_out_batch(hooks, batch)
+        read_by_first = sorted(lookups)
+        _fan_out_batch(hooks, [event("run.started", run_id="run-2")])
+        hooks.drain()
+
+        assert first["batchItemFailures"] == []
+        assert read_by_first == ["acme", "globex"]
+        # A later batch reads again: a subscription made meanwhile counts from then on.
+        assert lookups[2:] == ["acme"]
+        assert len(ours.received) == 4
+        assert len(theirs.received) == 2
+
+
+def _fan_out_batch(hooks: Webhooks, events: list[Event]) -> dict[str, Any]:
+    """The fan-out function's work on one events-queue batch (EventBridge events as bodies)."""
+    records = [
+        {
+            "messageId": f"message-{index}",
+            "receiptHandle": f"receipt-{index}",
+            "body": json.dumps(
+                {
+                    "source": "signoff",
+                    "detail-type": item.type,
+                    "detail": item.model_dump(mode="json"),
+                }
+            ),
+            "attributes": {},
+            "messageAttributes": {},
+            "md5OfBody": "",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:events",
+            "awsRegion": REGION,
+        }
+        for index, item in enumerate(events)
+    ]
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return process_partial_response(
+        event={"Records": records},
+        record_handler=hooks.fanout.batch().handle_record,
+        processor=processor,
+    )
+
+
 # ---------------------------------------------------------------------- subscriptions
 
 

@@ -9,16 +9,14 @@ receiver may be on loopback) and a test retry schedule (0 s delays, 3 attempts).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 
-from signoff.local.event_sources import EventSources
-from signoff.local.functions import FunctionRunner, activate, active_runner
-from signoff.local.provision import StackPlan, plan_stack, provision_stack
+from signoff.local.provision import StackPlan
 from signoff.store.run_events import DynamoRunEventLog
+from tests.support.stack_api import StackApi
 from tests.support.webhook_receiver import WebhookReceiver, always, failing_first
 from tests.support.workflows import greeter
 
@@ -30,90 +28,24 @@ MAX_ATTEMPTS = 3
 
 
 @pytest.fixture
-def webhook_stack(aws: None) -> Iterator[StackPlan]:
-    plan = plan_stack(
-        parameter_overrides={
-            "AllowPrivateNetwork": "true",
-            "WebhookRetryDelays": "[0]",
-            "WebhookMaxAttempts": str(MAX_ATTEMPTS),
-        }
-    )
-    provision_stack(
-        plan,
-        {
-            service: boto3.client(service, region_name=REGION)
-            for service in ("dynamodb", "iam", "lambda", "s3", "sqs", "events")
-        },
-    )
-    previous = activate(FunctionRunner(plan.functions))
-    try:
-        yield plan
-    finally:
-        activate(previous)
+def stack_parameters() -> dict[str, str]:
+    return {
+        "AllowPrivateNetwork": "true",
+        "WebhookRetryDelays": "[0]",
+        "WebhookMaxAttempts": str(MAX_ATTEMPTS),
+    }
 
 
 @pytest.fixture
-def sources(webhook_stack: StackPlan) -> EventSources:
-    return EventSources.for_plan(webhook_stack, sqs_client=boto3.client("sqs", region_name=REGION))
-
-
-class Api:
-    """The api function, called as API Gateway calls it (with headers)."""
-
-    def __init__(self, plan: StackPlan) -> None:
-        self._function = plan.function("ApiFunction").function_name
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        *,
-        tenant_id: str = TENANT,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, Any, dict[str, str]]:
-        all_headers = {"Content-Type": "application/json", **(headers or {})}
-        event = {
-            "resource": "/{proxy+}",
-            "path": path,
-            "httpMethod": method,
-            "headers": all_headers,
-            "multiValueHeaders": {name: [value] for name, value in all_headers.items()},
-            "queryStringParameters": None,
-            "multiValueQueryStringParameters": None,
-            "pathParameters": {"proxy": path.lstrip("/")},
-            "stageVariables": None,
-            "requestContext": {
-                "path": f"/dev{path}",
-                "stage": "dev",
-                "requestId": "request-1",
-                "authorizer": {"tenant_id": tenant_id, "key_id": "key_1", "role": "admin"},
-            },
-            "body": None if body is None else json.dumps(body),
-            "isBase64Encoded": False,
-        }
-        runner = active_runner()
-        assert runner is not None
-        result = runner.invoke(self._function, event)
-        assert result.error is None, result.error
-        payload = result.payload
-        raw = payload.get("body")
-        headers_out = dict(payload.get("headers") or {})
-        for name, values in (payload.get("multiValueHeaders") or {}).items():
-            headers_out.setdefault(name, values[-1])
-        return payload["statusCode"], json.loads(raw) if raw else None, headers_out
-
-
-@pytest.fixture
-def api(webhook_stack: StackPlan) -> Api:
-    api = Api(webhook_stack)
-    status, body, _ = api.call("POST", "/workflows", greeter())
+def api(stack: StackPlan) -> StackApi:
+    api = StackApi(stack)
+    status, body, _ = api.request("POST", "/workflows", greeter())
     assert status == 201, body
     return api
 
 
-def subscribe(api: Api, receiver: WebhookReceiver, events: list[str]) -> dict[str, Any]:
-    status, created, _ = api.call("POST", "/webhooks", {"url": receiver.url, "events": events})
+def subscribe(api: StackApi, receiver: WebhookReceiver, events: list[str]) -> dict[str, Any]:
+    status, created, _ = api.request("POST", "/webhooks", {"url": receiver.url, "events": events})
     assert status == 201, created
     receiver.secret = created["secret"]
     return created
@@ -127,39 +59,39 @@ def run_events(plan: StackPlan, run_id: str) -> list[Any]:
 
 
 def test_given_a_subscription_when_a_run_finishes_then_every_event_arrives_once_verified(
-    api, sources, webhook_stack
+    api, event_sources, stack
 ):
     with WebhookReceiver() as receiver:
         webhook = subscribe(api, receiver, ["*"])
-        status, run, _ = api.call("POST", "/workflows/greeter/runs", {"inputs": {"name": "Ada"}})
+        status, run, _ = api.request("POST", "/workflows/greeter/runs", {"inputs": {"name": "Ada"}})
         assert status == 200, run
 
-        sources.drain(fast_forward=True)
+        event_sources.drain(fast_forward=True)
 
-        logged = run_events(webhook_stack, run["run_id"])
+        logged = run_events(stack, run["run_id"])
         assert {event.type for event in logged} >= {"run.started", "run.succeeded"}
         assert set(receiver.dedup_log) == {event.id for event in logged}
         assert not receiver.duplicates
         assert all(seen.verified for seen in receiver.received)
         assert receiver.dedup_log[logged[-1].id]["data"]["outputs"] == {"greeting": "Hello, Ada!"}
-        status, deliveries, _ = api.call("GET", f"/webhooks/{webhook['id']}/deliveries")
+        status, deliveries, _ = api.request("GET", f"/webhooks/{webhook['id']}/deliveries")
         assert status == 200
         assert {d["event_id"] for d in deliveries["data"]} == {event.id for event in logged}
         assert {d["status"] for d in deliveries["data"]} == {"succeeded"}
 
 
 def test_given_a_receiver_failing_twice_then_the_same_webhook_id_is_retried_and_accepted(
-    api, sources
+    api, event_sources
 ):
     with WebhookReceiver(script=failing_first(2)) as receiver:
         webhook = subscribe(api, receiver, ["run.succeeded"])
-        api.call("POST", "/workflows/greeter/runs", {"inputs": {"name": "Ada"}})
+        api.request("POST", "/workflows/greeter/runs", {"inputs": {"name": "Ada"}})
 
-        sources.drain(fast_forward=True)
+        event_sources.drain(fast_forward=True)
 
         (webhook_id,) = receiver.dedup_log
         assert [seen.answered for seen in receiver.attempts_of(webhook_id)] == [500, 500, 200]
-        _, deliveries, _ = api.call("GET", f"/webhooks/{webhook['id']}/deliveries")
+        _, deliveries, _ = api.request("GET", f"/webhooks/{webhook['id']}/deliveries")
         (delivery,) = deliveries["data"]
         assert delivery["status"] == "succeeded"
         assert [a["status_code"] for a in delivery["attempts"]] == [500, 500, 200]
@@ -167,34 +99,34 @@ def test_given_a_receiver_failing_twice_then_the_same_webhook_id_is_retried_and_
 
 
 def test_given_a_receiver_always_failing_then_dead_lettered_and_every_attempt_is_listed(
-    api, sources, webhook_stack
+    api, event_sources, stack
 ):
     with WebhookReceiver(script=always(500)) as receiver:
         webhook = subscribe(api, receiver, ["run.started"])
-        api.call("POST", "/workflows/greeter/runs", {"inputs": {"name": "Ada"}})
+        api.request("POST", "/workflows/greeter/runs", {"inputs": {"name": "Ada"}})
 
-        sources.drain(fast_forward=True)
+        event_sources.drain(fast_forward=True)
 
-        _, deliveries, _ = api.call("GET", f"/webhooks/{webhook['id']}/deliveries")
+        _, deliveries, _ = api.request("GET", f"/webhooks/{webhook['id']}/deliveries")
         (delivery,) = deliveries["data"]
         assert delivery["status"] == "failed"
         assert [a["attempt"] for a in delivery["attempts"]] == [1, 2, 3]
         assert len(receiver.received) == MAX_ATTEMPTS
         sqs = boto3.client("sqs", region_name=REGION)
-        dead_letters = webhook_stack.queues["WebhookDeliveriesDeadLetterQueue"].url
+        dead_letters = stack.queues["WebhookDeliveriesDeadLetterQueue"].url
         (dead,) = sqs.receive_message(QueueUrl=dead_letters).get("Messages", [])
         assert json.loads(dead["Body"])["event"]["id"] == delivery["event_id"]
 
 
-def test_given_410_then_the_subscription_is_disabled(api, sources):
+def test_given_410_then_the_subscription_is_disabled(api, event_sources):
     with WebhookReceiver(script=always(410)) as receiver:
         webhook = subscribe(api, receiver, ["run.*"])
-        api.call("POST", "/workflows/greeter/runs", {"inputs": {"name": "Ada"}})
+        api.request("POST", "/workflows/greeter/runs", {"inputs": {"name": "Ada"}})
 
-        sources.drain(fast_forward=True)
+        event_sources.drain(fast_forward=True)
 
         assert len(receiver.received) == 1
-        _, read, _ = api.call("GET", f"/webhooks/{webhook['id']}")
+        _, read, _ = api.request("GET", f"/webhooks/{webhook['id']}")
         assert read["status"] == "disabled"
 
 
@@ -203,7 +135,7 @@ def test_given_410_then_the_subscription_is_disabled(api, sources):
 
 def test_given_post_webhooks_then_201_with_a_secret_shown_once(api):
     with WebhookReceiver() as receiver:
-        status, created, _ = api.call(
+        status, created, _ = api.request(
             "POST",
             "/webhooks",
             {"url": receiver.url, "events": ["run.*", "review.requested"], "description": "ops"},
@@ -213,8 +145,8 @@ def test_given_post_webhooks_then_201_with_a_secret_shown_once(api):
         assert created["secret"].startswith("whsec_")
         assert created["id"].startswith("wh_")
         assert created["status"] == "active"
-        _, listed, _ = api.call("GET", "/webhooks")
-        _, read, _ = api.call("GET", f"/webhooks/{created['id']}")
+        _, listed, _ = api.request("GET", "/webhooks")
+        _, read, _ = api.request("GET", f"/webhooks/{created['id']}")
         assert [hook["id"] for hook in listed["data"]] == [created["id"]]
         assert "secret" not in read and "secret" not in listed["data"][0]
         assert read["events"] == ["run.*", "review.requested"]
@@ -229,7 +161,7 @@ def test_given_bad_input_then_400_naming_the_field(api):
         ({"events": ["*"]}, "url"),
     ]
     for body, field in cases:
-        status, error, _ = api.call("POST", "/webhooks", body)
+        status, error, _ = api.request("POST", "/webhooks", body)
 
         assert status == 400, (body, error)
         assert error["field"] == field, (body, error)
@@ -237,7 +169,7 @@ def test_given_bad_input_then_400_naming_the_field(api):
 
 
 def test_given_another_tenant_then_every_webhook_route_is_404(api):
-    _, created, _ = api.call(
+    _, created, _ = api.request(
         "POST", "/webhooks", {"url": "https://93.184.216.34/hook", "events": ["*"]}
     )
     webhook_id = created["id"]
@@ -248,23 +180,23 @@ def test_given_another_tenant_then_every_webhook_route_is_404(api):
         ("POST", f"/webhooks/{webhook_id}/rotate-secret"),
         ("GET", f"/webhooks/{webhook_id}/deliveries"),
     ]:
-        status, error, _ = api.call(method, path, tenant_id="tenant-b")
+        status, error, _ = api.request(method, path, tenant_id="tenant-b")
         assert status == 404, (method, path, error)
         assert error["error_code"] == 3000
-    _, theirs, _ = api.call("GET", "/webhooks", tenant_id="tenant-b")
+    _, theirs, _ = api.request("GET", "/webhooks", tenant_id="tenant-b")
     assert theirs["data"] == []
 
 
 def test_given_rotate_and_delete_then_the_new_secret_is_shown_once_and_the_hook_is_gone(api):
-    _, created, _ = api.call(
+    _, created, _ = api.request(
         "POST", "/webhooks", {"url": "https://93.184.216.34/hook", "events": ["*"]}
     )
 
-    status, rotated, _ = api.call(
+    status, rotated, _ = api.request(
         "POST", f"/webhooks/{created['id']}/rotate-secret", {"grace_seconds": 600}
     )
-    deleted, _, _ = api.call("DELETE", f"/webhooks/{created['id']}")
-    gone, _, _ = api.call("GET", f"/webhooks/{created['id']}")
+    deleted, _, _ = api.request("DELETE", f"/webhooks/{created['id']}")
+    gone, _, _ = api.request("GET", f"/webhooks/{created['id']}")
 
     assert status == 201, rotated
     assert rotated["secret"].startswith("whsec_") and rotated["secret"] != created["secret"]
@@ -276,14 +208,14 @@ def test_given_the_same_idempotency_key_then_the_first_subscription_and_another_
     body = {"url": "https://93.184.216.34/hook", "events": ["run.failed"]}
     key = {"Idempotency-Key": "create-hook-1"}
 
-    first = api.call("POST", "/webhooks", body, headers=key)
-    again = api.call("POST", "/webhooks", body, headers=key)
-    other = api.call("POST", "/webhooks", {**body, "events": ["*"]}, headers=key)
+    first = api.request("POST", "/webhooks", body, headers=key)
+    again = api.request("POST", "/webhooks", body, headers=key)
+    other = api.request("POST", "/webhooks", {**body, "events": ["*"]}, headers=key)
 
     assert first[0] == again[0] == 201
     assert again[1] == first[1]
     assert again[2].get("Idempotent-Replayed") == "true"
     assert other[0] == 422
     assert other[1]["code"] == "idempotency_key_reused"
-    _, listed, _ = api.call("GET", "/webhooks")
+    _, listed, _ = api.request("GET", "/webhooks")
     assert len(listed["data"]) == 1

@@ -11,10 +11,10 @@ from typing import Any
 import boto3
 import pytest
 
-from signoff.local.functions import FunctionRunner, activate, active_runner
-from signoff.local.provision import StackPlan, plan_stack, provision_stack
+from signoff.local.provision import StackPlan
 from signoff.store.run_events import DynamoRunEventLog
 from tests.support.local_http import LocalHttpServer, Reply
+from tests.support.stack_api import StackApi
 
 pytestmark = pytest.mark.integration
 
@@ -24,20 +24,9 @@ SECRET = "sk-secret-" + "7" * 24
 
 
 @pytest.fixture
-def secret_stack(aws: None) -> Iterator[StackPlan]:
-    plan = plan_stack(parameter_overrides={"AllowPrivateNetwork": "true"})
-    provision_stack(
-        plan,
-        {
-            service: boto3.client(service, region_name=REGION)
-            for service in ("dynamodb", "iam", "lambda", "s3", "sqs", "events")
-        },
-    )
-    previous = activate(FunctionRunner(plan.functions))
-    try:
-        yield plan
-    finally:
-        activate(previous)
+def stack_parameters() -> dict[str, str]:
+    # The http-request node calls a receiver on loopback.
+    return {"AllowPrivateNetwork": "true"}
 
 
 @pytest.fixture
@@ -53,31 +42,7 @@ def server() -> Iterator[LocalHttpServer]:
 
 def call(plan: StackPlan, method: str, path: str, body: Any = None) -> tuple[int, Any]:
     """The api function as API Gateway calls it; an empty answer's body is None."""
-    event = {
-        "resource": "/{proxy+}",
-        "path": path,
-        "httpMethod": method,
-        "headers": {"Content-Type": "application/json"},
-        "multiValueHeaders": {"Content-Type": ["application/json"]},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": {"proxy": path.lstrip("/")},
-        "stageVariables": None,
-        "requestContext": {
-            "path": f"/dev{path}",
-            "stage": "dev",
-            "requestId": "request-1",
-            "authorizer": {"tenant_id": TENANT, "key_id": "key_1", "role": "admin"},
-        },
-        "body": None if body is None else json.dumps(body),
-        "isBase64Encoded": False,
-    }
-    runner = active_runner()
-    assert runner is not None
-    result = runner.invoke(plan.function("ApiFunction").function_name, event)
-    assert result.error is None, result.error
-    text = result.payload.get("body")
-    return result.payload["statusCode"], json.loads(text) if text else None
+    return StackApi(plan).call(method, path, body, tenant_id=TENANT)
 
 
 def workflow(url: str) -> dict[str, Any]:
@@ -123,19 +88,15 @@ def workflow(url: str) -> dict[str, Any]:
     }
 
 
-def test_given_a_secret_set_through_the_api_then_nodes_read_it_and_nothing_keeps_it(
-    secret_stack, server
-):
+def test_given_a_secret_set_through_the_api_then_nodes_read_it_and_nothing_keeps_it(stack, server):
     document = workflow(server.url("/check"))
     workflow_id = document["id"]
-    assert call(secret_stack, "POST", "/workflows", document)[0] == 201
+    assert call(stack, "POST", "/workflows", document)[0] == 201
 
-    created = call(secret_stack, "PUT", f"/workflows/{workflow_id}/secrets/api_key", {"value": "x"})
-    replaced = call(
-        secret_stack, "PUT", f"/workflows/{workflow_id}/secrets/api_key", {"value": SECRET}
-    )
-    listed = call(secret_stack, "GET", f"/workflows/{workflow_id}/secrets")
-    status, run = call(secret_stack, "POST", f"/workflows/{workflow_id}/runs", {"inputs": {}})
+    created = call(stack, "PUT", f"/workflows/{workflow_id}/secrets/api_key", {"value": "x"})
+    replaced = call(stack, "PUT", f"/workflows/{workflow_id}/secrets/api_key", {"value": SECRET})
+    listed = call(stack, "GET", f"/workflows/{workflow_id}/secrets")
+    status, run = call(stack, "POST", f"/workflows/{workflow_id}/runs", {"inputs": {}})
 
     assert created == (201, {"name": "api_key", "set": True})
     assert replaced == (204, None)
@@ -158,9 +119,9 @@ def test_given_a_secret_set_through_the_api_then_nodes_read_it_and_nothing_keeps
     definition = sfn.describe_state_machine(
         stateMachineArn=sfn.describe_execution(executionArn=run["execution_arn"])["stateMachineArn"]
     )["definition"]
-    _, nodes = call(secret_stack, "GET", f"/runs/{run['run_id']}/nodes")
+    _, nodes = call(stack, "GET", f"/runs/{run['run_id']}/nodes")
     events = DynamoRunEventLog(
-        secret_stack.tables["RunEventsTable"].table_name,
+        stack.tables["RunEventsTable"].table_name,
         boto3.client("dynamodb", region_name=REGION),
     ).read(tenant_id=TENANT, run_id=run["run_id"])
     assert "$signoff_secret" in definition
@@ -169,16 +130,16 @@ def test_given_a_secret_set_through_the_api_then_nodes_read_it_and_nothing_keeps
     assert len(nodes["data"]) == 2
 
 
-def test_given_an_unset_secret_then_the_node_fails_naming_it_and_its_workflow(secret_stack, server):
+def test_given_an_unset_secret_then_the_node_fails_naming_it_and_its_workflow(stack, server):
     document = workflow(server.url("/check"))
     workflow_id = document["id"]
-    assert call(secret_stack, "POST", "/workflows", document)[0] == 201
-    call(secret_stack, "PUT", f"/workflows/{workflow_id}/secrets/api_key", {"value": SECRET})
+    assert call(stack, "POST", "/workflows", document)[0] == 201
+    call(stack, "PUT", f"/workflows/{workflow_id}/secrets/api_key", {"value": SECRET})
 
-    removed = call(secret_stack, "DELETE", f"/workflows/{workflow_id}/secrets/api_key")
-    removed_again = call(secret_stack, "DELETE", f"/workflows/{workflow_id}/secrets/api_key")
-    listed = call(secret_stack, "GET", f"/workflows/{workflow_id}/secrets")
-    _, run = call(secret_stack, "POST", f"/workflows/{workflow_id}/runs", {"inputs": {}})
+    removed = call(stack, "DELETE", f"/workflows/{workflow_id}/secrets/api_key")
+    removed_again = call(stack, "DELETE", f"/workflows/{workflow_id}/secrets/api_key")
+    listed = call(stack, "GET", f"/workflows/{workflow_id}/secrets")
+    _, run = call(stack, "POST", f"/workflows/{workflow_id}/runs", {"inputs": {}})
 
     assert removed == (204, None)
     assert removed_again[0] == 404
@@ -189,14 +150,12 @@ def test_given_an_unset_secret_then_the_node_fails_naming_it_and_its_workflow(se
     assert f"api_key is not set for workflow {workflow_id}" in run["error"]["message"]
 
 
-def test_given_a_name_the_workflow_does_not_declare_then_setting_it_is_404(secret_stack, server):
+def test_given_a_name_the_workflow_does_not_declare_then_setting_it_is_404(stack, server):
     document = workflow(server.url("/check"))
-    assert call(secret_stack, "POST", "/workflows", document)[0] == 201
+    assert call(stack, "POST", "/workflows", document)[0] == 201
 
-    status, body = call(
-        secret_stack, "PUT", f"/workflows/{document['id']}/secrets/team", {"value": "v"}
-    )
-    missing, _ = call(secret_stack, "GET", "/workflows/nobody/secrets")
+    status, body = call(stack, "PUT", f"/workflows/{document['id']}/secrets/team", {"value": "v"})
+    missing, _ = call(stack, "GET", "/workflows/nobody/secrets")
 
     assert status == 404 and "declares no secret environment variable team" in body["message"]
     assert missing == 404

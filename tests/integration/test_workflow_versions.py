@@ -4,15 +4,11 @@ updates (a new version with a state machine of its own, conditional against raci
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from signoff.errors import GraphInvalid, InvalidInput, NotFound
-from signoff.local.provision import create_tables
 from signoff.settings import Settings
 from signoff.store import to_item
 from signoff.store.workflows import (
@@ -27,7 +23,6 @@ from tests.support.workflows import greeter
 
 pytestmark = pytest.mark.integration
 
-REGION = "us-east-1"
 ROLE_ARN = "arn:aws:iam::123456789012:role/signoff-workflows"
 TENANT = "tenant-a"
 
@@ -39,19 +34,6 @@ def greeting(template: str, **changes: Any) -> dict[str, Any]:
         document.pop("id")
     document["nodes"][1]["template"] = template
     return document
-
-
-@pytest.fixture
-def aws_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": False}}):
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        yield {
-            "dynamodb": dynamodb,
-            "sfn": boto3.client("stepfunctions", region_name=REGION),
-            "tables": create_tables(dynamodb),
-        }
 
 
 @pytest.fixture

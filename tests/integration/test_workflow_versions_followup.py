@@ -4,17 +4,13 @@ the version it read even when an update lands in between."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from signoff.difyapi.agno import AgnoRunForm, AgnoWorkflowService
-from signoff.local.provision import create_tables
 from signoff.runs.service import RunService
-from signoff.settings import Settings
 from signoff.store import from_item, to_item, to_value
 from signoff.store.node_executions import DynamoNodeExecutionRepository
 from signoff.store.runs import DynamoRunRepository
@@ -25,11 +21,11 @@ from signoff.store.workflows import (
     version_key,
 )
 from signoff.workflows.service import WorkflowService
+from tests.support.service_settings import service_settings
 from tests.support.workflows import greeter
 
 pytestmark = pytest.mark.integration
 
-REGION = "us-east-1"
 TENANT = "tenant-a"
 
 
@@ -37,15 +33,7 @@ class World:
     def __init__(self, dynamodb: Any, sfn: Any, tables: dict[str, str]) -> None:
         self.dynamodb = dynamodb
         self.workflows_table = tables["WorkflowsTable"]
-        self.settings = Settings(
-            workflows_table=tables["WorkflowsTable"],
-            runs_table=tables["RunsTable"],
-            node_executions_table=tables["NodeExecutionsTable"],
-            node_function_arn="arn:aws:lambda:us-east-1:123456789012:function:node",
-            settle_function_arn="arn:aws:lambda:us-east-1:123456789012:function:settle",
-            workflow_execution_role_arn="arn:aws:iam::123456789012:role/workflows",
-            state_machine_prefix="signoff-test",
-        )
+        self.settings = service_settings(tables)
         self.workflows = DynamoWorkflowRepository(tables["WorkflowsTable"], dynamodb)
         self.run_records = DynamoRunRepository(tables["RunsTable"], dynamodb)
         self.nodes = DynamoNodeExecutionRepository(tables["NodeExecutionsTable"], client=dynamodb)
@@ -80,13 +68,8 @@ class World:
 
 
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": False}}):
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        sfn = boto3.client("stepfunctions", region_name=REGION)
-        yield World(dynamodb, sfn, create_tables(dynamodb))
+def world(aws_clients: dict[str, Any]) -> World:
+    return World(aws_clients["dynamodb"], aws_clients["sfn"], aws_clients["tables"])
 
 
 def renamed_input_greeter() -> dict[str, Any]:

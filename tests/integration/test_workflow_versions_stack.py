@@ -4,123 +4,32 @@ resumes on that version."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import boto3
 import pytest
 
-from signoff.local.functions import active_runner
 from signoff.local.provision import StackPlan
+from signoff.store.runs import DynamoRunRepository
 from tests.support.review_machines import wait_for
+from tests.support.stack_api import StackApi
+from tests.support.workflows import fragile
 
 pytestmark = pytest.mark.integration
 
 TENANT = "tenant-a"
+REGION = "us-east-1"
 
 
-def fragile(tag: str) -> dict[str, Any]:
-    """start(topic, n) -> prepare -> divide (fails when n is 0) -> end(text); every text the
-    nodes write carries `tag`, so an output tells which version ran."""
-    return {
-        "name": f"fragile {tag}",
-        "inputs": [
-            {"variable": "topic", "type": "string", "required": True},
-            {"variable": "n", "type": "number", "required": True},
-        ],
-        "nodes": [
-            {"id": "start", "type": "start"},
-            {
-                "id": "prepare",
-                "type": "template-transform",
-                "template": f"{tag} about {{{{ topic }}}}",
-                "variables": [{"variable": "topic", "value_selector": ["start", "topic"]}],
-            },
-            {
-                "id": "divide",
-                "type": "template-transform",
-                "template": f"{{{{ 10 // n }}}} {tag}: {{{{ text }}}}",
-                "variables": [
-                    {"variable": "n", "value_selector": ["start", "n"]},
-                    {"variable": "text", "value_selector": ["prepare", "output"]},
-                ],
-            },
-            {
-                "id": "end",
-                "type": "end",
-                "outputs": [{"variable": "text", "value_selector": ["divide", "output"]}],
-            },
-        ],
-        "edges": [
-            {"source": "start", "target": "prepare"},
-            {"source": "prepare", "target": "divide"},
-            {"source": "divide", "target": "end"},
-        ],
-    }
-
-
-class Api:
-    """The api function, invoked with API Gateway proxy events, headers and bodies as given."""
-
-    def __init__(self, plan: StackPlan) -> None:
-        self._function = plan.function("ApiFunction").function_name
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        *,
-        headers: dict[str, str] | None = None,
-        raw_body: str | None = None,
-    ) -> tuple[int, Any, dict[str, str]]:
-        sent = {"Content-Type": "application/json", **(headers or {})}
-        if raw_body is None and body is not None:
-            raw_body = json.dumps(body)
-        event = {
-            "resource": "/{proxy+}",
-            "path": path,
-            "httpMethod": method,
-            "headers": sent,
-            "multiValueHeaders": {name: [value] for name, value in sent.items()},
-            "queryStringParameters": None,
-            "multiValueQueryStringParameters": None,
-            "pathParameters": {"proxy": path.lstrip("/")},
-            "stageVariables": None,
-            "requestContext": {
-                "path": f"/dev{path}",
-                "stage": "dev",
-                "requestId": "request-1",
-                "authorizer": {"tenant_id": TENANT, "key_id": "key_editor", "role": "admin"},
-            },
-            "body": raw_body,
-            "isBase64Encoded": False,
-        }
-        runner = active_runner()
-        assert runner is not None
-        result = runner.invoke(self._function, event)
-        assert result.error is None, result.error
-        answer = result.payload
-        headers_back = {
-            name: values[-1] for name, values in (answer.get("multiValueHeaders") or {}).items()
-        } | (answer.get("headers") or {})
-        return answer["statusCode"], json.loads(answer["body"]), headers_back
-
-    def call(self, method: str, path: str, body: Any = None, **options: Any) -> tuple[int, Any]:
-        status, answer, _ = self.request(method, path, body, **options)
-        return status, answer
-
-    def finished(self, run_id: str) -> dict[str, Any]:
-        def ended() -> dict[str, Any] | None:
-            status, run = self.call("GET", f"/runs/{run_id}")
-            assert status == 200, run
-            return run if run["status"] in ("succeeded", "failed", "stopped") else None
-
-        return wait_for(ended)
+def runs_table(plan: StackPlan) -> DynamoRunRepository:
+    return DynamoRunRepository(
+        plan.tables["RunsTable"].table_name, boto3.client("dynamodb", region_name=REGION)
+    )
 
 
 @pytest.fixture
-def api(stack: StackPlan) -> Api:
-    api = Api(stack)
+def api(stack: StackPlan) -> StackApi:
+    api = StackApi(stack, key_id="key_editor")
     status, body = api.call("POST", "/workflows", {**fragile("v1"), "id": "fragile"})
     assert status == 201, body
     return api
@@ -203,7 +112,7 @@ def test_given_a_yaml_body_when_put_then_it_becomes_the_next_version(api):
     assert (body["version"], body["name"]) == (2, "fragile yaml")
 
 
-def test_given_a_failed_v1_run_when_retried_after_v2_exists_then_it_resumes_on_v1(api):
+def test_given_a_failed_v1_run_when_retried_after_v2_exists_then_it_resumes_on_v1(api, stack):
     failed = api.call("POST", "/workflows/fragile/runs", {"inputs": {"topic": "owls", "n": 0}})[1]
     assert failed["status"] == "failed", failed
     assert api.call("PUT", "/workflows/fragile", fragile("v2"))[0] == 200
@@ -220,6 +129,14 @@ def test_given_a_failed_v1_run_when_retried_after_v2_exists_then_it_resumes_on_v
     # divide ran again from version 1's graph, on version 1's prepare output.
     assert run["outputs"] == {"text": "5 v1: v1 about owls"}
     assert run["workflow_version"] == 1
+    # The retry's record names that version by its id too, as a started run's does.
+    version_1 = api.call("GET", "/workflows/fragile/versions/1")[1]
+    record = runs_table(stack).get(TENANT, retry["run_id"])
+    assert record.workflow_version_id == version_1["version_id"]
+    assert (
+        runs_table(stack).get(TENANT, failed["run_id"]).workflow_version_id
+        == record.workflow_version_id
+    )
 
 
 def test_given_v2_when_a_step_run_pins_v1_then_it_steps_through_v1s_graph(api):
@@ -248,7 +165,7 @@ def test_given_v2_when_a_step_run_pins_v1_then_it_steps_through_v1s_graph(api):
     assert outputs == {2: {"text": "5 v2: v2 about owls"}, 1: {"text": "5 v1: v1 about owls"}}
 
 
-def pending_review(api: Api, run_id: str, node_id: str) -> dict[str, Any]:
+def pending_review(api: StackApi, run_id: str, node_id: str) -> dict[str, Any]:
     def found() -> dict[str, Any] | None:
         _, body = api.call("GET", f"/runs/{run_id}/reviews")
         matching = [

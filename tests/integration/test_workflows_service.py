@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from signoff.compiler import CompileTarget, compile_workflow
 from signoff.errors import Conflict, GraphInvalid, InvalidInput, NotFound
 from signoff.graph import parse_workflow
-from signoff.local.provision import create_tables
 from signoff.settings import Settings
 from signoff.store.workflows import DynamoWorkflowRepository
 from signoff.workflows.service import WorkflowService
@@ -23,23 +19,9 @@ GREETER = {key: value for key, value in greeter().items() if key != "id"}
 
 pytestmark = pytest.mark.integration
 
-REGION = "us-east-1"
 ROLE_ARN = "arn:aws:iam::123456789012:role/signoff-workflows"
 NODE_ARN = "arn:aws:lambda:us-east-1:123456789012:function:signoff-node"
 SETTLE_ARN = "arn:aws:lambda:us-east-1:123456789012:function:signoff-settle"
-
-
-@pytest.fixture
-def aws_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": False}}):
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        yield {
-            "dynamodb": dynamodb,
-            "sfn": boto3.client("stepfunctions", region_name=REGION),
-            "tables": create_tables(dynamodb),
-        }
 
 
 @pytest.fixture

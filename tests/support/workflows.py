@@ -65,3 +65,73 @@ def greeter(**changes: Any) -> dict[str, Any]:
 def raising(**changes: Any) -> dict[str, Any]:
     """start -> explode (a code node raising ValueError("cannot handle <n>")) -> end."""
     return {**copy.deepcopy(_RAISING), **changes}
+
+
+def forms_per_item(**form_changes: Any) -> dict[str, Any]:
+    """start(names) -> each (an iteration over the names, its output each item's action) whose
+    body is one human-input form `ask` (a single action `ok`) -> end. `form_changes` set fields
+    of the form (form_content, timeout_seconds, ...)."""
+    form = {"id": "ask", "type": "human-input", "parent_id": "each", "user_actions": [{"id": "ok"}]}
+    return {
+        "name": "forms per item",
+        "inputs": [{"variable": "names", "type": "array"}],
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {
+                "id": "each",
+                "type": "iteration",
+                "iterator_selector": ["start", "names"],
+                "output_selector": ["ask", "__action_id"],
+                "start_node_id": "each_start",
+            },
+            {"id": "each_start", "type": "iteration-start", "parent_id": "each"},
+            {**form, **form_changes},
+            {"id": "end", "type": "end"},
+        ],
+        "edges": [
+            {"source": "start", "target": "each"},
+            {"source": "each_start", "target": "ask"},
+            {"source": "each", "target": "end"},
+        ],
+    }
+
+
+def fragile(tag: str | None = None) -> dict[str, Any]:
+    """start(topic, n) -> prepare -> divide (fails when n is 0) -> end(text). With a `tag`, every
+    text the nodes write carries it, so an output tells which version of the workflow ran."""
+    mark, label = (f"{tag} ", f"{tag}: ") if tag else ("", "")
+    return {
+        "name": f"fragile {tag}" if tag else "fragile",
+        "inputs": [
+            {"variable": "topic", "type": "string", "required": True},
+            {"variable": "n", "type": "number", "required": True},
+        ],
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {
+                "id": "prepare",
+                "type": "template-transform",
+                "template": f"{mark}about {{{{ topic }}}}",
+                "variables": [{"variable": "topic", "value_selector": ["start", "topic"]}],
+            },
+            {
+                "id": "divide",
+                "type": "template-transform",
+                "template": f"{{{{ 10 // n }}}} {label}{{{{ text }}}}",
+                "variables": [
+                    {"variable": "n", "value_selector": ["start", "n"]},
+                    {"variable": "text", "value_selector": ["prepare", "output"]},
+                ],
+            },
+            {
+                "id": "end",
+                "type": "end",
+                "outputs": [{"variable": "text", "value_selector": ["divide", "output"]}],
+            },
+        ],
+        "edges": [
+            {"source": "start", "target": "prepare"},
+            {"source": "prepare", "target": "divide"},
+            {"source": "divide", "target": "end"},
+        ],
+    }

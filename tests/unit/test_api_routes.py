@@ -13,7 +13,8 @@ from moto import mock_aws
 
 from signoff.api.app import ApiServices, build_app
 from signoff.local.provision import create_tables
-from signoff.settings import Settings
+from tests.support.api_gateway import proxy_event
+from tests.support.service_settings import service_settings
 from tests.support.workflows import greeter
 
 GREETER = greeter()
@@ -21,34 +22,12 @@ GREETER = greeter()
 REGION = "us-east-1"
 
 
-def proxy_event(
+def admin_event(
     method: str, path: str, *, body: Any = None, tenant_id: str | None = "tenant-a"
 ) -> dict[str, Any]:
+    """A request of an admin key of `tenant_id` (None: no authorizer ran)."""
     authorizer = {"tenant_id": tenant_id, "key_id": "key_1", "role": "admin"} if tenant_id else None
-    return {
-        "resource": "/{proxy+}",
-        "path": path,
-        "httpMethod": method,
-        "headers": {"Content-Type": "application/json"},
-        "multiValueHeaders": {"Content-Type": ["application/json"]},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": {"proxy": path.lstrip("/")},
-        "stageVariables": None,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abc123def4",
-            "httpMethod": method,
-            "path": f"/dev{path}",
-            "stage": "dev",
-            "requestId": "request-1",
-            "resourcePath": "/{proxy+}",
-            "identity": {"sourceIp": "127.0.0.1"},
-            "authorizer": authorizer,
-        },
-        "body": None if body is None else json.dumps(body),
-        "isBase64Encoded": False,
-    }
+    return proxy_event(method, path, body, authorizer=authorizer)
 
 
 class Api:
@@ -57,7 +36,7 @@ class Api:
         self.sfn = sfn
 
     def call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
-        response = self.app.resolve(proxy_event(method, path, **kwargs), {})
+        response = self.app.resolve(admin_event(method, path, **kwargs), {})
         return response["statusCode"], json.loads(response["body"])
 
 
@@ -69,14 +48,8 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         sfn = boto3.client("stepfunctions", region_name=REGION)
         tables = create_tables(dynamodb)
-        settings = Settings(
-            workflows_table=tables["WorkflowsTable"],
-            runs_table=tables["RunsTable"],
-            node_executions_table=tables["NodeExecutionsTable"],
-            node_function_arn="arn:aws:lambda:us-east-1:123456789012:function:node",
-            settle_function_arn="arn:aws:lambda:us-east-1:123456789012:function:settle",
-            workflow_execution_role_arn="arn:aws:iam::123456789012:role/workflows",
-            state_machine_prefix="signoff-test",
+        settings = service_settings(
+            tables,
             payloads_bucket="payloads",
             # Executions never end here: a blocking start answers as soon as the wait begins.
             blocking_wait_seconds=0,

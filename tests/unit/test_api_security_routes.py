@@ -18,42 +18,12 @@ from signoff.auth.principal import Principal
 from signoff.local.provision import create_tables
 from signoff.ratelimit import RatePlan
 from signoff.settings import Settings
+from tests.support.api_gateway import proxy_event
 
 REGION = "us-east-1"
 SECRET_NAME = "signoff-test-token-signing"
 ADMIN = Principal(tenant_id="tenant-a", key_id="key_admin", role="admin")
 OPERATOR = Principal(tenant_id="", key_id="operator", role="operator", operator=True)
-
-
-def proxy_event(
-    method: str,
-    path: str,
-    principal: Principal | None,
-    *,
-    body: Any = None,
-    raw_body: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "resource": "/{proxy+}",
-        "path": path,
-        "httpMethod": method,
-        "headers": {"Content-Type": "application/json"},
-        "multiValueHeaders": {"Content-Type": ["application/json"]},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": {"proxy": path.lstrip("/")},
-        "stageVariables": None,
-        "requestContext": {
-            "path": f"/dev{path}",
-            "stage": "dev",
-            "requestId": "request-1",
-            "resourcePath": "/{proxy+}",
-            "httpMethod": method,
-            "authorizer": principal.to_context() if principal else None,
-        },
-        "body": raw_body if raw_body is not None else None if body is None else json.dumps(body),
-        "isBase64Encoded": False,
-    }
 
 
 class Api:
@@ -63,7 +33,8 @@ class Api:
     def call(
         self, method: str, path: str, principal: Principal | None = ADMIN, **kwargs: Any
     ) -> tuple[int, Any, dict[str, str]]:
-        response = self.app.resolve(proxy_event(method, path, principal, **kwargs), {})
+        authorizer = principal.to_context() if principal else None
+        response = self.app.resolve(proxy_event(method, path, authorizer=authorizer, **kwargs), {})
         headers = {
             name.lower(): values[0]
             for name, values in (response.get("multiValueHeaders") or {}).items()

@@ -11,6 +11,7 @@ import yaml
 
 from signoff.compiler import CompileTarget, compile_workflow
 from signoff.graph import load_workflow_file, parse_workflow
+from tests.support.workflows import forms_per_item
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -104,35 +105,7 @@ def test_given_a_reviewed_node_in_a_loop_then_each_round_starts_its_review_round
 
 
 def test_given_a_form_in_an_iteration_then_it_reads_its_item_from_the_item_variable():
-    document = {
-        "name": "forms",
-        "inputs": [{"variable": "names", "type": "array"}],
-        "nodes": [
-            {"id": "start", "type": "start"},
-            {
-                "id": "each",
-                "type": "iteration",
-                "iterator_selector": ["start", "names"],
-                "output_selector": ["ask", "__action_id"],
-                "start_node_id": "each_start",
-            },
-            {"id": "each_start", "type": "iteration-start", "parent_id": "each"},
-            {
-                "id": "ask",
-                "type": "human-input",
-                "parent_id": "each",
-                "form_content": "{{#each.item#}}?",
-                "user_actions": [{"id": "ok"}],
-                "timeout_seconds": 60,
-            },
-            {"id": "end", "type": "end"},
-        ],
-        "edges": [
-            {"source": "start", "target": "each"},
-            {"source": "each_start", "target": "ask"},
-            {"source": "each", "target": "end"},
-        ],
-    }
+    document = forms_per_item(form_content="{{#each.item#}}?", timeout_seconds=60)
     states = item_states(compiled(document))
 
     payload = states["ask"]["Arguments"]["Payload"]

@@ -4,7 +4,7 @@ iteration.* / loop.* data, and their Dify SSE events."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +13,12 @@ import pytest
 from signoff.compiler import CompileTarget, compile_workflow
 from signoff.events.dify_sse import dify_stream_events
 from signoff.events.emitter import EventEmitter
-from signoff.events.envelope import Event, new_event_id
 from signoff.events.lifecycle import RunLifecycle
 from signoff.events.schema import DATA_MODELS
 from signoff.graph import load_workflow_file
 from signoff.nodes.progress import is_progress_request, record_progress
 from signoff.nodes.runtime import run_node
-from signoff.store.node_executions import NodeExecution
+from tests.support.memory_stores import MemoryEventLog, MemoryExecutions, ticking_clock
 
 ROOT = Path(__file__).parents[2]
 TARGET = CompileTarget.placeholders()
@@ -35,59 +34,13 @@ def payload(state: dict[str, Any]) -> dict[str, Any]:
     return state["Arguments"]["Payload"]
 
 
-class MemoryLog:
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    def append(
-        self, *, tenant_id, workflow_id, run_id, type, data, node_id=None, after=None
-    ) -> Event:
-        event = Event(
-            id=new_event_id(),
-            type=type,
-            time="2025-03-01T12:00:00.000Z",
-            tenant=tenant_id,
-            workflow_id=workflow_id,
-            run_id=run_id,
-            node_id=node_id,
-            sequence=len(self.events) + 1,
-            data=data,
-        )
-        self.events.append(event)
-        return event
-
-    def read(self, *, tenant_id, run_id, after=0, limit=200) -> list[Event]:
-        return [event for event in self.events if event.sequence > after][:limit]
-
-
-class MemoryExecutions:
-    def __init__(self) -> None:
-        self.records: list[NodeExecution] = []
-
-    def start(self, execution: NodeExecution) -> NodeExecution:
-        self.records.append(execution)
-        return execution
-
-    def finish(self, execution: NodeExecution) -> NodeExecution:
-        self.records.append(execution)
-        return execution
-
-    def list_for_run(self, tenant_id: str, run_id: str) -> list[NodeExecution]:
-        return list(self.records)
-
-
-def ticking_clock():
-    ticks = iter(range(100_000))
-    return lambda: T0 + timedelta(milliseconds=250 * next(ticks))
+@pytest.fixture
+def log() -> MemoryEventLog:
+    return MemoryEventLog()
 
 
 @pytest.fixture
-def log() -> MemoryLog:
-    return MemoryLog()
-
-
-@pytest.fixture
-def lifecycle(log: MemoryLog) -> RunLifecycle:
+def lifecycle(log: MemoryEventLog) -> RunLifecycle:
     return RunLifecycle(EventEmitter(log, None))
 
 
@@ -130,6 +83,7 @@ def test_given_an_iteration_then_started_map_completed_and_the_entry_node_says_n
         "iteration_index": "{% $states.input.index %}",
         "loop_id": None,
         "loop_index": None,
+        "path": [{"container_id": "each", "index": "{% $states.input.index %}"}],
     }
     assert tidy["progress"] == [
         {
@@ -271,7 +225,7 @@ def test_given_a_node_inside_an_iteration_then_its_events_say_where_it_ran(log, 
         node_event(scope=SCOPE, progress=[NEXT]),
         executions=MemoryExecutions(),
         code_runner=None,  # type: ignore[arg-type]
-        clock=ticking_clock(),
+        clock=ticking_clock(T0),
         events=lifecycle,
     )
 
@@ -288,7 +242,7 @@ def test_given_a_review_round_then_the_node_does_not_say_next_again(log, lifecyc
         node_event(scope=SCOPE, progress=[NEXT], feedback="shorter", previous_output={"x": 1}),
         executions=MemoryExecutions(),
         code_runner=None,  # type: ignore[arg-type]
-        clock=ticking_clock(),
+        clock=ticking_clock(T0),
         events=lifecycle,
     )
 
@@ -300,7 +254,7 @@ def test_given_a_node_at_the_top_level_then_its_scope_fields_are_null(log, lifec
         node_event(),
         executions=MemoryExecutions(),
         code_runner=None,  # type: ignore[arg-type]
-        clock=ticking_clock(),
+        clock=ticking_clock(T0),
         events=lifecycle,
     )
 

@@ -17,6 +17,7 @@ from signoff.errors import Forbidden, GraphInvalid, InvalidInput
 from signoff.graph import parse_workflow as load_workflow
 from signoff.graph.model import HumanInputNode, parse_node
 from signoff.reviews.form_content import check_submission, new_form_token, render_form
+from tests.support.workflows import forms_per_item
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = yaml.safe_load((ROOT / "examples" / "human_input.yaml").read_text(encoding="utf-8"))
@@ -100,33 +101,7 @@ def test_given_a_form_reading_a_node_that_runs_after_it_then_bad_selector():
 
 
 def test_given_a_human_input_node_inside_an_iteration_then_it_is_valid():
-    document = {
-        "name": "forms per item",
-        "inputs": [{"variable": "items", "type": "array"}],
-        "nodes": [
-            {"id": "start", "type": "start"},
-            {
-                "id": "each",
-                "type": "iteration",
-                "iterator_selector": ["start", "items"],
-                "output_selector": ["ask", "__action_id"],
-                "start_node_id": "each_start",
-            },
-            {"id": "each_start", "type": "iteration-start", "parent_id": "each"},
-            {
-                "id": "ask",
-                "type": "human-input",
-                "parent_id": "each",
-                "user_actions": [{"id": "ok"}],
-            },
-            {"id": "end", "type": "end"},
-        ],
-        "edges": [
-            {"source": "start", "target": "each"},
-            {"source": "each_start", "target": "ask"},
-            {"source": "each", "target": "end"},
-        ],
-    }
+    document = forms_per_item()
 
     # One form per item (tests/unit/test_compiler_body_waits.py shows how it compiles).
     states = compiled(document)

@@ -104,6 +104,11 @@ export interface NodeExecution {
   round?: number | null;
   /** The decision on these outputs (reviewed nodes), when the API reports it. */
   review?: ReviewSummary | null;
+  /** Inside iterations and loops (0-based): the item and round this attempt ran for. */
+  container_id?: string | null;
+  item_index?: number | null;
+  loop_index?: number | null;
+  index_path?: { container_id: string; index: number }[] | null;
   [field: string]: unknown;
 }
 
@@ -240,6 +245,11 @@ export interface RunVariables {
   run_id: string;
   status: string;
   variables: Record<string, Record<string, unknown> | null>;
+  /** Nodes inside iterations and loops: their outputs per item and round, pending edits applied. */
+  items?: Record<
+    string,
+    { index_path: { container_id: string; index: number }[]; outputs: Record<string, unknown> | null; pending: boolean }[]
+  >;
   pending_patch: Record<string, unknown>;
   edits: VariableEdit[];
 }

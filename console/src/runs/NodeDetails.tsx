@@ -6,6 +6,7 @@ import { NodeStateBadge } from "../components/StatusBadge";
 import { formatDuration, formatTime } from "../components/time";
 import type { DrawNode } from "../graph/model";
 import { ReviewPanel } from "../reviews/ReviewPanel";
+import { reviewPlace } from "../reviews/place";
 import type { NodeStateView } from "./nodeState";
 
 export interface NodeDetailsProps {
@@ -21,11 +22,14 @@ export interface NodeDetailsProps {
 }
 
 function Attempt({ execution, index }: { execution: NodeExecution; index: number }) {
+  // Inside iterations and loops each item and round runs the node again: say which.
+  const place = reviewPlace(execution);
   return (
     <details className="attempt" open={index === 0} data-attempt={execution.attempt}>
       <summary>
         Attempt {execution.attempt}
-        {execution.round ? <>, round {execution.round}</> : null}: <strong>{execution.status}</strong>
+        {execution.round ? <>, round {execution.round}</> : null}
+        {place ? <>, {place}</> : null}: <strong>{execution.status}</strong>
         {execution.elapsed_ms !== null && execution.elapsed_ms !== undefined && (
           <> in {formatDuration(execution.elapsed_ms)}</>
         )}

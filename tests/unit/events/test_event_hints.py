@@ -4,62 +4,17 @@ after the last event the step count read."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from signoff.events.emitter import EventEmitter, PendingEvent
-from signoff.events.envelope import Event, new_event_id
 from signoff.events.lifecycle import RunLifecycle
 from signoff.nodes.runtime import run_node
-from signoff.store.node_executions import NodeExecution
 from signoff.store.runs import RunRecord, RunStatus
+from tests.support.memory_stores import MemoryEventLog, MemoryExecutions, ticking_clock
 
 RUN = {"run_id": "run-1", "tenant_id": "tenant-a", "workflow_id": "wf", "workflow_version": 1}
 T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
-
-
-class HintedLog:
-    """A log that records, for each event appended, the sequence of the hint it came with."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.hints: list[tuple[str, int | None]] = []
-        self.reads = 0
-
-    def append(
-        self, *, tenant_id, workflow_id, run_id, type, data, node_id=None, after=None
-    ) -> Event:
-        self.hints.append((type, after.sequence if after else None))
-        event = Event(
-            id=new_event_id(),
-            type=type,
-            time="2025-03-01T12:00:00.000Z",
-            tenant=tenant_id,
-            workflow_id=workflow_id,
-            run_id=run_id,
-            node_id=node_id,
-            sequence=len(self.events) + 1,
-            data=data,
-        )
-        self.events.append(event)
-        return event
-
-    def read(self, *, tenant_id, run_id, after=0, limit=200) -> list[Event]:
-        self.reads += 1
-        return [e for e in self.events if e.sequence > after][:limit]
-
-
-class MemoryExecutions:
-    def start(self, execution: NodeExecution) -> NodeExecution:
-        return execution
-
-    def finish(self, execution: NodeExecution) -> NodeExecution:
-        return execution
-
-
-def ticking_clock():
-    ticks = iter(range(100_000))
-    return lambda: T0 + timedelta(milliseconds=250 * next(ticks))
 
 
 def node_event(**config: Any) -> dict[str, Any]:
@@ -77,7 +32,7 @@ def node_event(**config: Any) -> dict[str, Any]:
 
 def test_given_a_node_run_then_each_event_names_the_one_the_function_emitted_before():
     # Given an iteration's next notice the node carries, then the node itself
-    log = HintedLog()
+    log = MemoryEventLog()
     event = {
         **node_event(),
         "scope": {"iteration_id": "each", "iteration_index": 0},
@@ -88,7 +43,7 @@ def test_given_a_node_run_then_each_event_names_the_one_the_function_emitted_bef
         event,
         executions=MemoryExecutions(),  # type: ignore[arg-type]
         code_runner=None,  # type: ignore[arg-type]
-        clock=ticking_clock(),
+        clock=ticking_clock(T0),
         events=RunLifecycle(EventEmitter(log, None)),
     )
 
@@ -97,7 +52,7 @@ def test_given_a_node_run_then_each_event_names_the_one_the_function_emitted_bef
 
 
 def test_given_a_retried_node_then_the_attempts_events_chain_too():
-    log = HintedLog()
+    log = MemoryEventLog()
     failing = node_event(
         template="{{ broken",
         retry_config={"retry_enabled": True, "max_retries": 1, "retry_interval": 100},
@@ -109,7 +64,7 @@ def test_given_a_retried_node_then_the_attempts_events_chain_too():
         failing,
         executions=MemoryExecutions(),  # type: ignore[arg-type]
         code_runner=None,  # type: ignore[arg-type]
-        clock=ticking_clock(),
+        clock=ticking_clock(T0),
         sleep=lambda _: None,
         events=RunLifecycle(EventEmitter(log, None)),
     )
@@ -124,7 +79,7 @@ def test_given_a_retried_node_then_the_attempts_events_chain_too():
 
 
 def test_given_a_settled_run_then_its_ending_goes_after_the_last_event_the_step_count_read():
-    log = HintedLog()
+    log = MemoryEventLog()
     emitter = EventEmitter(log, None)
     emitter.emit_all(
         [

@@ -12,7 +12,7 @@ from signoff.events.emitter import EventEmitter, PendingEvent, emitter_from_sett
 from signoff.events.envelope import Event, new_event_id
 from signoff.events.publisher import EVENT_SOURCE, EventBridgePublisher
 from signoff.settings import Settings
-from signoff.store.run_events import EventLogClosed
+from tests.support.memory_stores import MemoryEventLog
 
 
 def event(sequence: int, **changes: Any) -> Event:
@@ -124,37 +124,6 @@ def test_given_large_events_then_batches_also_stay_under_the_request_size_limit(
     assert [len(call) for call in client.calls] == [2, 2, 1]
 
 
-class MemoryLog:
-    def __init__(self, fail_types: tuple[str, ...] = (), closed: bool = False) -> None:
-        self.events: list[Event] = []
-        self._fail = fail_types
-        self._closed = closed
-
-    def append(
-        self, *, tenant_id, workflow_id, run_id, type, data, node_id=None, after=None
-    ) -> Event:
-        if self._closed:
-            raise EventLogClosed("run ended")
-        if type in self._fail:
-            raise RuntimeError("DynamoDB is down")
-        appended = Event(
-            id=new_event_id(),
-            type=type,
-            time="2025-01-02T03:04:05.678Z",
-            tenant=tenant_id,
-            workflow_id=workflow_id,
-            run_id=run_id,
-            node_id=node_id,
-            sequence=len(self.events) + 1,
-            data=data,
-        )
-        self.events.append(appended)
-        return appended
-
-    def read(self, *, tenant_id, run_id, after=0, limit=200) -> list[Event]:
-        return [e for e in self.events if e.sequence > after][:limit]
-
-
 class RecordingPublisher:
     def __init__(self, fail: bool = False) -> None:
         self.batches: list[list[Event]] = []
@@ -172,7 +141,7 @@ def pending(event_type: str) -> PendingEvent:
 
 
 def test_given_an_emitter_then_events_are_logged_then_published_together():
-    log, bus = MemoryLog(), RecordingPublisher()
+    log, bus = MemoryEventLog(), RecordingPublisher()
     emitter = EventEmitter(log, bus)
 
     emitted = emitter.emit_all([pending("review.approved"), pending("run.resumed")])
@@ -182,7 +151,7 @@ def test_given_an_emitter_then_events_are_logged_then_published_together():
 
 
 def test_given_the_log_failing_then_emit_answers_none_publishes_nothing_and_does_not_raise():
-    log, bus = MemoryLog(fail_types=("run.started",)), RecordingPublisher()
+    log, bus = MemoryEventLog(fail_types=("run.started",)), RecordingPublisher()
     emitter = EventEmitter(log, bus)
 
     assert (
@@ -193,7 +162,7 @@ def test_given_the_log_failing_then_emit_answers_none_publishes_nothing_and_does
 
 
 def test_given_the_bus_failing_then_the_event_is_still_logged_and_nothing_raises():
-    log = MemoryLog()
+    log = MemoryEventLog()
     emitter = EventEmitter(log, RecordingPublisher(fail=True))
 
     emitted = emitter.emit(tenant_id="t", workflow_id="w", run_id="r", type="run.started", data={})
@@ -202,7 +171,7 @@ def test_given_the_bus_failing_then_the_event_is_still_logged_and_nothing_raises
 
 
 def test_given_a_closed_log_then_emit_is_a_quiet_none():
-    emitter = EventEmitter(MemoryLog(closed=True), RecordingPublisher())
+    emitter = EventEmitter(MemoryEventLog(closed=True), RecordingPublisher())
     assert (
         emitter.emit(tenant_id="t", workflow_id="w", run_id="r", type="run.failed", data={}) is None
     )
@@ -228,20 +197,8 @@ def test_given_a_table_then_the_emitter_logs_and_publishes_when_a_bus_is_set(bus
     assert (emitter._publisher is not None) == (bus is not None)
 
 
-class HintRecordingLog(MemoryLog):
-    """Records, for each event appended, the sequence of the hint it came with."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.hints: list[tuple[str, int | None]] = []
-
-    def append(self, *, after=None, **fields) -> Event:
-        self.hints.append((fields["type"], after.sequence if after else None))
-        return super().append(**fields)
-
-
 def test_given_several_events_of_a_run_then_each_is_appended_after_the_one_before():
-    log, bus = HintRecordingLog(), RecordingPublisher()
+    log, bus = MemoryEventLog(), RecordingPublisher()
     emitter = EventEmitter(log, bus)
 
     emitted = emitter.emit_all([pending("review.approved"), pending("run.resumed")])
@@ -251,7 +208,7 @@ def test_given_several_events_of_a_run_then_each_is_appended_after_the_one_befor
 
 
 def test_given_the_writers_last_event_then_the_emitter_hands_it_to_the_log():
-    log = HintRecordingLog()
+    log = MemoryEventLog()
     emitter = EventEmitter(log, RecordingPublisher())
     started = emitter.emit(
         tenant_id="tenant-a", workflow_id="wf", run_id="run-1", type="node.started", data={}
@@ -270,7 +227,7 @@ def test_given_the_writers_last_event_then_the_emitter_hands_it_to_the_log():
 
 
 def test_given_events_of_two_runs_then_each_follows_the_last_of_its_own_run():
-    log = HintRecordingLog()
+    log = MemoryEventLog()
     emitter = EventEmitter(log, RecordingPublisher())
     other = PendingEvent("tenant-a", "wf", "run-2", "run.stopped", {})
 
@@ -280,7 +237,7 @@ def test_given_events_of_two_runs_then_each_follows_the_last_of_its_own_run():
 
 
 def test_given_an_event_the_log_refuses_then_the_next_follows_the_last_one_logged():
-    log, bus = HintRecordingLog(fail_types=("run.resumed",)), RecordingPublisher()
+    log, bus = MemoryEventLog(fail_types=("run.resumed",)), RecordingPublisher()
     emitter = EventEmitter(log, bus)
 
     emitted = emitter.emit_all(

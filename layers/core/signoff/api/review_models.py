@@ -172,11 +172,33 @@ class VariableEdit(BaseModel):
     at: str
 
 
+class ItemOutputsView(BaseModel):
+    """A node's outputs in one item or round of the iterations and loops around it."""
+
+    index_path: list[IndexStepView] = Field(
+        description="Every container around the node, outermost first, with the index "
+        "(0-based) of this item or round."
+    )
+    outputs: dict[str, Any] | None
+    pending: bool = Field(
+        default=False,
+        description="An edit of this item not sent yet is applied (pending_patch "
+        "`<node>@<indexes>`).",
+    )
+
+
 class RunVariablesView(BaseModel):
     run_id: str
     status: str
     variables: dict[str, dict[str, Any] | None] = Field(
-        description="Every node's latest outputs, with the pending edits applied."
+        description="Every node's latest outputs, with the pending edits applied (a node "
+        "inside iterations and loops: the item that ran last; its per-item values are in "
+        "`items`)."
+    )
+    items: dict[str, list[ItemOutputsView]] = Field(
+        default_factory=dict,
+        description="Nodes inside iterations and loops: node id -> its outputs in each item "
+        "and round, in index order, with the pending item edits applied.",
     )
     pending_patch: dict[str, Any] = Field(
         description="Edits not sent yet: they go with the next decision."

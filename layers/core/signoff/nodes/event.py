@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from signoff.store.reviews import IndexStep
+
 
 class RunContext(BaseModel):
     """The run a node belongs to: the execution input's `run`, source of the `sys.*` variables."""
@@ -39,7 +41,9 @@ class NodeSpec(BaseModel):
 
 class NodeScopeFields(BaseModel):
     """Where a node inside iterations or loops runs: the innermost iteration and loop around it
-    and the item's and round's index (0-based); null outside."""
+    and the item's and round's index (0-based); null outside. `path`: every container around
+    it, outermost first, with its item's or round's index (as a wait's scope), recorded on the
+    node's executions."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -47,6 +51,7 @@ class NodeScopeFields(BaseModel):
     iteration_index: int | None = None
     loop_id: str | None = None
     loop_index: int | None = None
+    path: list[IndexStep] = Field(default_factory=list)
 
 
 class ProgressNotice(BaseModel):

@@ -352,6 +352,8 @@ def _parse_node(request: NodeEvent) -> Any:
 def _begin(
     request: NodeEvent, inputs: dict[str, Any], started_at: datetime, attempt: int | None = None
 ) -> NodeExecution:
+    # Inside iterations and loops the record says which item and round it ran for.
+    where = request.scope
     return NodeExecution.begin(
         tenant_id=request.run.tenant_id,
         run_id=request.run.run_id,
@@ -361,6 +363,9 @@ def _begin(
         attempt=attempt or request.attempt,
         inputs=inputs,
         started_at=started_at,
+        index_path=list(where.path) if where else None,
+        item_index=where.iteration_index if where else None,
+        loop_index=where.loop_index if where else None,
     )
 
 

@@ -172,7 +172,7 @@ class ReviewService:
         decided = self._reviews.decide(review, decision)  # ReviewClosed when it lost a race
         run = self._runs.get(review.tenant_id, review.run_id)
         # The edits this wait can apply (those of its own item, inside an iteration).
-        delivered = deliverable_patch(decided, run.pending_patch or {})
+        delivered = deliverable_patch(decided, run.pending_patch or {}, run.variable_edits)
         patch = {node_id: outputs for node_id, (_, outputs) in delivered.items()}
         # Before Step Functions hears it: once it does, the run may pause again at once. The
         # run resumes only when this was its last pending wait.
@@ -250,26 +250,59 @@ class ReviewService:
         self._runs.open_wait(decided.tenant_id, decided.run_id, decided.review_id)
 
 
+# A PATCH of a node inside iterations or loops names its item with this field
+# (reviews/variables.py).
+ITEM_FIELD = "__item"
+# An item edit's record in the run's variable_edits also names the containers its indexes count
+# in, outermost first.
+CONTAINERS_FIELD = "containers"
+
+
 def item_patch_key(node_id: str, indexes: Sequence[int]) -> str:
     """The pending patch's key of an edit of a node in one item or round: `<node>@<i>.<j>`,
     the indexes of the containers around it, outermost first (node ids hold no `@`)."""
     return f"{node_id}@{'.'.join(str(index) for index in indexes)}"
 
 
-def deliverable_patch(review: ReviewRecord, pending: dict[str, Any]) -> dict[str, tuple[str, Any]]:
+def deliverable_patch(
+    review: ReviewRecord,
+    pending: dict[str, Any],
+    edits: Sequence[dict[str, Any]] = (),
+) -> dict[str, tuple[str, Any]]:
     """The pending edits a decision on `review` sends (node id -> (patch key, outputs)): edits
-    of its own item or round (keys `<node>@<indexes>` equal to its index path's indexes), and
-    plain edits unless it waits inside an iteration's item, whose states cannot assign the
-    variables outside the item (those edits wait for a decision outside any item)."""
-    indexes = ".".join(str(step.index) for step in review.index_path or [])
+    of its own item or round (keys `<node>@<indexes>` equal to its index path's indexes, in the
+    same containers, as the run's recorded `edits` name them), and plain edits unless it waits
+    inside an iteration's item, whose states cannot assign the variables outside the item (those
+    edits wait for a decision outside any item)."""
+    path = review.index_path or []
+    indexes = ".".join(str(step.index) for step in path)
+    containers = [step.container_id for step in path]
     in_item = review.item_index is not None
+    edited_in = _edited_containers(edits)
     found: dict[str, tuple[str, Any]] = {}
     for key, outputs in pending.items():
         node_id, at, where = key.partition("@")
-        own_item = bool(at) and bool(indexes) and where == indexes
+        own_item = (
+            bool(at)
+            and bool(indexes)
+            and where == indexes
+            and edited_in.get(key, containers) == containers
+        )
         plain = not at and not in_item and node_id not in found
         if own_item or plain:
             found[node_id] = (key, outputs)
+    return found
+
+
+def _edited_containers(edits: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
+    """Item edit key -> the containers its indexes count in (the latest edit's; edits recorded
+    before containers were kept name none and match by indexes alone)."""
+    found: dict[str, list[str]] = {}
+    for edit in edits:
+        indexes = edit.get(ITEM_FIELD)
+        containers = edit.get(CONTAINERS_FIELD)
+        if isinstance(indexes, list) and isinstance(containers, list):
+            found[item_patch_key(str(edit.get("node_id")), indexes)] = containers
     return found
 
 

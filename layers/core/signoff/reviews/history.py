@@ -1,9 +1,9 @@
 """Every attempt and every review round of a run's nodes, in the order they started.
 
 Node executions are the spine (one per attempt of each round). A review belongs to the execution
-it reviewed: the latest one of its node that had finished when the review was requested. A wait
-with no execution of its own (a human-input form, a step pause after a logic node) is an entry
-by itself, starting when it was requested.
+it reviewed: the latest one of its node, for the same item and round (index path), that had
+finished when the review was requested. A wait with no execution of its own (a human-input form,
+a step pause after a logic node) is an entry by itself, starting when it was requested.
 """
 
 from __future__ import annotations
@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from signoff.store.node_executions import NodeExecution, parse_time
-from signoff.store.reviews import DECIDED_STATUSES, ReviewRecord, ReviewRepository, ReviewStatus
+from signoff.store.reviews import (
+    DECIDED_STATUSES,
+    IndexStep,
+    ReviewRecord,
+    ReviewRepository,
+    ReviewStatus,
+    place_of,
+)
 from signoff.store.runs import RunRepository
 
 _REVIEWABLE_STATUSES = frozenset({"succeeded", "exception"})
@@ -41,6 +48,11 @@ class HistoryEntry:
     finished_at: str | None = None
     elapsed_ms: int | None = None
     review: ReviewRecord | None = None
+    # Inside iterations and loops: which item and round (as on the execution or the wait).
+    container_id: str | None = None
+    item_index: int | None = None
+    loop_index: int | None = None
+    index_path: list[IndexStep] | None = None
 
     @property
     def round(self) -> int | None:
@@ -109,6 +121,10 @@ def _execution_entry(execution: NodeExecution) -> HistoryEntry:
         error=execution.error.model_dump() if execution.error is not None else None,
         finished_at=execution.finished_at,
         elapsed_ms=execution.elapsed_ms,
+        container_id=execution.container_id,
+        item_index=execution.item_index,
+        loop_index=execution.loop_index,
+        index_path=execution.index_path,
     )
 
 
@@ -118,6 +134,7 @@ def _reviewed_execution(entries: list[HistoryEntry], review: ReviewRecord) -> in
         position
         for position, entry in enumerate(entries)
         if entry.node_id == review.node_id
+        and _same_place(entry, review)
         and entry.review is None
         and entry.status in _REVIEWABLE_STATUSES
         and entry.finished_at is not None
@@ -126,6 +143,12 @@ def _reviewed_execution(entries: list[HistoryEntry], review: ReviewRecord) -> in
     if not candidates:
         return None
     return max(candidates, key=lambda position: parse_time(entries[position].started_at))
+
+
+def _same_place(entry: HistoryEntry, review: ReviewRecord) -> bool:
+    """Whether the execution ran for the item and round the review waits in (an execution
+    recorded before executions kept their place matches any)."""
+    return entry.index_path is None or place_of(entry.index_path) == review.place
 
 
 def _with_review(entry: HistoryEntry, review: ReviewRecord) -> HistoryEntry:
@@ -147,8 +170,12 @@ def _wait_entry(review: ReviewRecord) -> HistoryEntry:
     elif review.edited_outputs is not None:
         outputs = review.edited_outputs
     started_ms = int(parse_time(review.created_at).timestamp() * 1000)
+    entry_id = f"{started_ms:013d}#{review.node_id}#wait-{review.round:03d}"
+    if review.index_path:
+        # One wait per item and round, as execution ids are.
+        entry_id += "@" + ".".join(str(step.index) for step in review.index_path)
     return HistoryEntry(
-        node_execution_id=f"{started_ms:013d}#{review.node_id}#wait-{review.round:03d}",
+        node_execution_id=entry_id,
         node_id=review.node_id,
         node_type=review.node_type,
         title=review.node_title or review.node_id,
@@ -158,4 +185,8 @@ def _wait_entry(review: ReviewRecord) -> HistoryEntry:
         outputs=outputs,
         finished_at=review.decided_at,
         review=review,
+        container_id=review.container_id,
+        item_index=review.item_index,
+        loop_index=review.loop_index,
+        index_path=review.index_path,
     )

@@ -167,6 +167,7 @@ class RetryService:
                 run_id=str(uuid.uuid4()),
                 workflow_id=original.workflow_id,
                 workflow_version=record.version,
+                workflow_version_id=record.version_id,
                 inputs=original.inputs,
                 user=original.user,
                 created_at=utc_now_iso(),

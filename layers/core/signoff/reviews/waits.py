@@ -181,8 +181,13 @@ class ReviewWaits:
         review = renewed or self._created(request)
         # Counted on the run (again, harmlessly, for a renewed one: a request retried after
         # storing its review and before this write still pauses the run).
-        run = self._runs.open_wait(tenant_id, run_id, review.review_id)
-        if run.status.is_terminal:
+        keys = wait_keys(request.node.id, request.round, request.scope, request.kind)
+        run = self._runs.open_wait(tenant_id, run_id, review.review_id, wait_keys=keys)
+        if run.expired_waits.intersection(keys):
+            # Step Functions timed the wait out before this request got here (a short timeout
+            # and a slow start): the run has gone on, and nobody may decide this review.
+            review = self._close_quietly(review, ReviewStatus.TIMED_OUT)
+        elif run.status.is_terminal:
             # The run was cancelled (or ended) as its wait began: nobody may decide this review.
             review = self._close_quietly(review, ReviewStatus.CANCELLED)
         elif renewed is None:
@@ -199,6 +204,10 @@ class ReviewWaits:
     def expire(self, expiry: ReviewExpiry) -> dict[str, Any]:
         """The wait timed out: its pending review becomes timed_out and the run goes on."""
         tenant_id, run_id = expiry.run.tenant_id, expiry.run.run_id
+        # First, so that a request still on the way finds it (and a stored one is found below).
+        self._runs.mark_wait_expired(
+            tenant_id, run_id, wait_keys(expiry.node.id, expiry.round, expiry.scope, expiry.kind)[0]
+        )
         matching = [
             review
             for review in self._reviews.list_for_run(tenant_id, run_id)
@@ -291,6 +300,18 @@ class ReviewWaits:
         except ReviewClosed as closed:
             # Decided (or closed) a moment before: that outcome stands.
             return closed.review
+
+
+def wait_keys(
+    node_id: str, round_: int, scope: WaitScope | None, kind: ReviewKind | None
+) -> list[str]:
+    """One wait's keys in a run's `expired_waits`: its own, then the one an expiry naming no
+    kind (compiled before waits named theirs) records for it."""
+    place = ".".join(f"{container}:{index}" for container, index in _place(scope))
+    head = f"{node_id}|{round_}|{place}"
+    if kind is None:
+        return [f"{head}|*"]
+    return [f"{head}|{kind.value}", f"{head}|*"]
 
 
 def _place(scope: WaitScope | None) -> tuple[tuple[str, int], ...]:

@@ -1,8 +1,8 @@
 """DynamoDB repositories, one module per table, each behind a small Protocol.
 
 This module holds what the repositories share: the item codec (JSON payloads live in DynamoDB as
-JSON strings, see docs/internals.md), the clock format of every stored time, and how a failed
-condition is recognised.
+JSON strings, see docs/internals.md), the clock format of every stored time, how a failed
+condition is recognised, and the conditional update that answers with the item either way.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+
+from signoff.errors import NotFound
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -68,6 +70,44 @@ def to_value(value: Any) -> dict[str, Any]:
 
 def is_condition_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def update_or_stored(
+    client: Any,
+    *,
+    table: str,
+    key: dict[str, Any],
+    update: str,
+    condition: str,
+    values: dict[str, Any] | None = None,
+    names: dict[str, str] | None = None,
+    missing: str,
+) -> tuple[dict[str, Any], bool]:
+    """A conditional UpdateItem answering the item after it and True, or, when the condition
+    refused it, the item as stored and False (in the same request: no read after the refusal).
+    NotFound (`<missing> not found`) when there is no item at all."""
+    request: dict[str, Any] = {
+        "TableName": table,
+        "Key": key,
+        "UpdateExpression": update,
+        "ConditionExpression": condition,
+        "ReturnValues": "ALL_NEW",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    if values:
+        request["ExpressionAttributeValues"] = values
+    if names:
+        request["ExpressionAttributeNames"] = names
+    try:
+        response = client.update_item(**request)
+    except ClientError as error:
+        if not is_condition_failure(error):
+            raise
+        item = error.response.get("Item")
+        if not item:
+            raise NotFound(f"{missing} not found") from error
+        return item, False
+    return response["Attributes"], True
 
 
 def _is_integral_decimal(value: Any) -> bool:

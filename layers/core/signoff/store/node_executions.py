@@ -3,6 +3,10 @@
 Keys (docs/internals.md): partition `tenant_run_id` = `<tenant>#<run>`, sort `node_execution_id` =
 `<started_at_ms:013d>#<node_id>#<attempt:03d>`, so a run's executions read back in start order.
 A finished execution is never reopened or finished twice: `finish` is conditional on `running`.
+
+A node inside iterations and loops runs once per item and round: its executions say which
+(`index_path`, like a review's), and their ids end with `@<i>.<j>` (the indexes, outermost
+first), so the items of a parallel iteration starting in the same millisecond stay apart.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from signoff.errors import Conflict, NotFound
 from signoff.store import dump_json, from_item, is_condition_failure, to_item, to_value
+from signoff.store.reviews import IndexStep, place_of
 
-_JSON_FIELDS = ("inputs", "outputs", "error")
+_JSON_FIELDS = ("inputs", "outputs", "error", "index_path")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
 # Single-node (debug) runs of a workflow's node, newest first (template.yaml: a sparse index; only
@@ -61,10 +66,22 @@ class NodeExecution(BaseModel):
     started_at: str
     finished_at: str | None = None
     elapsed_ms: int | None = Field(default=None, ge=0)
+    # Inside iterations and loops (null at the top level), as on a review: the innermost
+    # container, the item's index in the innermost iteration and the round's in the innermost
+    # loop (0-based), and `index_path`: every container around the node, outermost first.
+    container_id: str | None = None
+    item_index: int | None = None
+    loop_index: int | None = None
+    index_path: list[IndexStep] | None = None
 
     @property
     def tenant_run_id(self) -> str:
         return tenant_run_id(self.tenant_id, self.run_id)
+
+    @property
+    def place(self) -> tuple[tuple[str, int], ...]:
+        """Which item and round this attempt belongs to, comparable (empty at the top level)."""
+        return place_of(self.index_path)
 
     @classmethod
     def begin(
@@ -78,10 +95,15 @@ class NodeExecution(BaseModel):
         attempt: int = 1,
         inputs: dict[str, Any] | None = None,
         started_at: datetime,
+        index_path: list[IndexStep] | None = None,
+        item_index: int | None = None,
+        loop_index: int | None = None,
     ) -> NodeExecution:
-        """A running execution that started at `started_at` (an aware datetime)."""
+        """A running execution that started at `started_at` (an aware datetime); inside
+        iterations and loops, `index_path` and the innermost item's and round's indexes."""
+        path = list(index_path) if index_path else None
         return cls(
-            node_execution_id=node_execution_id(started_at, node_id, attempt),
+            node_execution_id=node_execution_id(started_at, node_id, attempt, path),
             tenant_id=tenant_id,
             run_id=run_id,
             node_id=node_id,
@@ -90,6 +112,10 @@ class NodeExecution(BaseModel):
             attempt=attempt,
             inputs=inputs or {},
             started_at=format_time(started_at),
+            container_id=path[-1].container_id if path else None,
+            item_index=item_index,
+            loop_index=loop_index,
+            index_path=path,
         )
 
     def succeeded(self, outputs: dict[str, Any], finished_at: datetime) -> NodeExecution:
@@ -133,11 +159,16 @@ def tenant_run_id(tenant_id: str, run_id: str) -> str:
     return f"{tenant_id}#{run_id}"
 
 
-def node_execution_id(started_at: datetime, node_id: str, attempt: int) -> str:
+def node_execution_id(
+    started_at: datetime, node_id: str, attempt: int, index_path: list[IndexStep] | None = None
+) -> str:
     if started_at.tzinfo is None:
         raise ValueError("times are stored from aware datetimes")
     started_ms = (started_at - _EPOCH) // _MILLISECOND
-    return f"{started_ms:013d}#{node_id}#{attempt:03d}"
+    key = f"{started_ms:013d}#{node_id}#{attempt:03d}"
+    if index_path:
+        key += "@" + ".".join(str(step.index) for step in index_path)
+    return key
 
 
 def debug_node_key(tenant_id: str, workflow_id: str, node_id: str) -> str:

@@ -21,7 +21,14 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from signoff.errors import Conflict, NotFound
-from signoff.store import dump_json, from_item, is_condition_failure, to_item, to_value
+from signoff.store import (
+    dump_json,
+    from_item,
+    is_condition_failure,
+    to_item,
+    to_value,
+    update_or_stored,
+)
 
 # The sparse index of human-input reviews by their form token (template.yaml).
 FORM_TOKEN_INDEX = "by_form_token"
@@ -316,29 +323,17 @@ class DynamoReviewRepository:
         if review.status not in DECIDED_STATUSES or review.decided_at is None:
             raise ValueError("only a decided review is reopened")
         cleared = ", ".join(_DECISION_FIELDS)
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=self._key(review.tenant_id, review.run_id, review.review_id),
-                UpdateExpression=f"SET #status = :pending REMOVE {cleared}",
-                ConditionExpression="#status = :decided AND decided_at = :decided_at",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":pending": to_value(ReviewStatus.PENDING.value),
-                    ":decided": to_value(review.status.value),
-                    ":decided_at": to_value(review.decided_at),
-                },
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as error:
-            if not is_condition_failure(error):
-                raise
-            item = error.response.get("Item")
-            if not item:
-                raise NotFound(f"review {review.review_id} not found") from error
-            raise ReviewClosed(_review(item)) from error
-        return _review(response["Attributes"])
+        return self._update(
+            review,
+            update=f"SET #status = :pending REMOVE {cleared}",
+            condition="#status = :decided AND decided_at = :decided_at",
+            names={"#status": "status"},
+            values={
+                ":pending": to_value(ReviewStatus.PENDING.value),
+                ":decided": to_value(review.status.value),
+                ":decided_at": to_value(review.decided_at),
+            },
+        )
 
     def _move(
         self,
@@ -354,26 +349,39 @@ class DynamoReviewRepository:
             names["#status"] = "status"
             values[":from"] = to_value(from_status.value)
             condition += " AND #status = :from"
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=self._key(review.tenant_id, review.run_id, review.review_id),
-                UpdateExpression="SET "
-                + ", ".join(f"#a{index} = :a{index}" for index in range(len(assignments))),
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as error:
-            if not is_condition_failure(error):
-                raise
-            item = error.response.get("Item")
-            if not item:
-                raise NotFound(f"review {review.review_id} not found") from error
-            raise ReviewClosed(_review(item)) from error
-        return _review(response["Attributes"])
+        return self._update(
+            review,
+            update="SET "
+            + ", ".join(f"#a{index} = :a{index}" for index in range(len(assignments))),
+            condition=condition,
+            names=names,
+            values=values,
+        )
+
+    def _update(
+        self,
+        review: ReviewRecord,
+        *,
+        update: str,
+        condition: str,
+        names: dict[str, str],
+        values: dict[str, Any],
+    ) -> ReviewRecord:
+        """The review after a conditional update; ReviewClosed with the review as it is when the
+        condition refused the update, NotFound when there is no review."""
+        item, applied = update_or_stored(
+            self._client,
+            table=self._table,
+            key=self._key(review.tenant_id, review.run_id, review.review_id),
+            update=update,
+            condition=condition,
+            values=values,
+            names=names,
+            missing=f"review {review.review_id}",
+        )
+        if not applied:
+            raise ReviewClosed(_review(item))
+        return _review(item)
 
     @staticmethod
     def _key(tenant_id: str, run_id: str, review_id: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ refuses the rest.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -18,13 +18,22 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from signoff.errors import Conflict, NotFound
-from signoff.store import dump_json, from_item, is_condition_failure, to_item, to_value, utc_now_iso
+from signoff.store import (
+    dump_json,
+    from_item,
+    is_condition_failure,
+    to_item,
+    to_value,
+    update_or_stored,
+    utc_now_iso,
+)
 
 _JSON_FIELDS = ("inputs", "outputs", "error", "pending_patch")
 # The index listing a tenant's runs newest first (template.yaml, RunsTable).
 BY_CREATED_INDEX = "by_created"
 # The sparse index finding a run by its execution's ARN (template.yaml, RunsTable): the reconciler.
 BY_EXECUTION_INDEX = "by_execution"
+_STATUS = {"#status": "status"}
 
 
 class RunStatus(StrEnum):
@@ -80,6 +89,9 @@ class RunRecord(BaseModel):
     # The ids of the run's pending reviews (a string set, `pending_reviews`): the run is paused
     # while it holds any. Several can be pending at once (parallel branches, parallel items).
     pending_reviews: frozenset[str] = frozenset()
+    # The waits Step Functions timed out before their review was stored (a string set of wait
+    # keys, reviews/waits.py): a request arriving after its wait's timeout must not pause the run.
+    expired_waits: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -149,7 +161,11 @@ class RunRepository(Protocol):
 
     def mark_resumed(self, tenant_id: str, run_id: str) -> RunRecord: ...
 
-    def open_wait(self, tenant_id: str, run_id: str, review_id: str) -> RunRecord: ...
+    def open_wait(
+        self, tenant_id: str, run_id: str, review_id: str, *, wait_keys: Sequence[str] = ()
+    ) -> RunRecord: ...
+
+    def mark_wait_expired(self, tenant_id: str, run_id: str, wait_key: str) -> RunRecord: ...
 
     def close_wait(self, tenant_id: str, run_id: str, review_id: str) -> WaitClosed: ...
 
@@ -182,7 +198,7 @@ class DynamoRunRepository:
         if record.status is not RunStatus.PENDING:
             raise ValueError("a run is created pending")
         # The pending reviews are a string set, added to and removed from; never stored empty.
-        attributes = record.model_dump(mode="json", exclude={"pending_reviews"})
+        attributes = record.model_dump(mode="json", exclude={"pending_reviews", "expired_waits"})
         try:
             self._client.put_item(
                 TableName=self._table,
@@ -198,32 +214,26 @@ class DynamoRunRepository:
     def mark_running(self, tenant_id: str, run_id: str, execution_arn: str) -> RunRecord:
         """pending -> running with its execution. A run its execution already settled keeps its
         terminal status (a fast execution can finish before this write) but still gets the ARN."""
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=self._key(tenant_id, run_id),
-                UpdateExpression="SET #status = :running, execution_arn = :arn, started_at = :now",
-                ConditionExpression="#status = :pending",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":running": to_value(RunStatus.RUNNING.value),
-                    ":pending": to_value(RunStatus.PENDING.value),
-                    ":arn": to_value(execution_arn),
-                    ":now": to_value(utc_now_iso()),
-                },
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as error:
-            if not is_condition_failure(error):
-                raise
-            stored = self._stored_after_refusal(error, run_id)
-            if stored.execution_arn is None:
-                return self._record_execution_arn(tenant_id, run_id, execution_arn)
-            if stored.execution_arn != execution_arn:
-                raise Conflict(f"run {run_id} already runs as another execution") from error
-            return stored
-        return _record(response["Attributes"])
+        run, moved = self._update(
+            tenant_id,
+            run_id,
+            update="SET #status = :running, execution_arn = :arn, started_at = :now",
+            condition="#status = :pending",
+            names=_STATUS,
+            values={
+                ":running": to_value(RunStatus.RUNNING.value),
+                ":pending": to_value(RunStatus.PENDING.value),
+                ":arn": to_value(execution_arn),
+                ":now": to_value(utc_now_iso()),
+            },
+        )
+        if moved:
+            return run
+        if run.execution_arn is None:
+            return self._record_execution_arn(tenant_id, run_id, execution_arn)
+        if run.execution_arn != execution_arn:
+            raise Conflict(f"run {run_id} already runs as another execution")
+        return run
 
     def settle(
         self,
@@ -252,36 +262,25 @@ class DynamoRunRepository:
         status = RunStatus(status)
         if not status.is_terminal:
             raise ValueError(f"{status} is not a terminal status")
-        placeholders = {
-            f":from{index}": to_value(value.value)
-            for index, value in enumerate(sorted(NON_TERMINAL_STATUSES))
-        }
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=self._key(tenant_id, run_id),
-                UpdateExpression=(
-                    "SET #status = :status, outputs = :outputs, #error = :error, finished_at = :now"
-                    + _USAGE_UPDATE * (usage is not None)
-                ),
-                ConditionExpression=f"#status IN ({', '.join(placeholders)})",
-                ExpressionAttributeNames={"#status": "status", "#error": "error"},
-                ExpressionAttributeValues={
-                    ":status": to_value(status.value),
-                    ":outputs": to_value(dump_json(outputs)),
-                    ":error": to_value(dump_json(error)),
-                    ":now": to_value(utc_now_iso()),
-                    **(usage.expression_values() if usage is not None else {}),
-                    **placeholders,
-                },
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as failure:
-            if not is_condition_failure(failure):
-                raise
-            return self._stored_after_refusal(failure, run_id), False
-        return _record(response["Attributes"]), True
+        not_terminal, from_values = _status_in(NON_TERMINAL_STATUSES)
+        return self._update(
+            tenant_id,
+            run_id,
+            update=(
+                "SET #status = :status, outputs = :outputs, #error = :error, finished_at = :now"
+                + _USAGE_UPDATE * (usage is not None)
+            ),
+            condition=not_terminal,
+            names={**_STATUS, "#error": "error"},
+            values={
+                ":status": to_value(status.value),
+                ":outputs": to_value(dump_json(outputs)),
+                ":error": to_value(dump_json(error)),
+                ":now": to_value(utc_now_iso()),
+                **(usage.expression_values() if usage is not None else {}),
+                **from_values,
+            },
+        )
 
     def find(self, tenant_id: str, run_id: str) -> RunRecord | None:
         response = self._client.get_item(
@@ -377,43 +376,50 @@ class DynamoRunRepository:
             tenant_id, run_id, RunStatus.RUNNING, from_statuses=(RunStatus.PAUSED,)
         )
 
-    def open_wait(self, tenant_id: str, run_id: str, review_id: str) -> RunRecord:
+    def open_wait(
+        self, tenant_id: str, run_id: str, review_id: str, *, wait_keys: Sequence[str] = ()
+    ) -> RunRecord:
         """A wait on a person began: the review joins the run's pending reviews and the run is
         paused, in one write (pending, running or paused -> paused). Adding the same review again
-        (a retried request) changes nothing. A terminal run is left as it is."""
-        names = {"#status": "status"}
-        values = {
-            ":paused": to_value(RunStatus.PAUSED.value),
-            ":ids": {"SS": [review_id]},
-            **self._statuses_values(NON_TERMINAL_STATUSES),
-        }
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=self._key(tenant_id, run_id),
-                UpdateExpression="SET #status = :paused ADD pending_reviews :ids",
-                ConditionExpression=f"#status IN ({self._statuses_in(NON_TERMINAL_STATUSES)})",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as error:
-            if not is_condition_failure(error):
-                raise
-            return self._stored_after_refusal(error, run_id)
-        return _record(response["Attributes"])
+        (a retried request) changes nothing. A terminal run is left as it is, and so is a run
+        where any of `wait_keys` is already in `expired_waits` (the wait timed out first)."""
+        expired = {f":expired{i}": to_value(key) for i, key in enumerate(wait_keys)}
+        not_expired = "".join(f" AND NOT contains(expired_waits, {name})" for name in expired)
+        return self._move_status(
+            tenant_id,
+            run_id,
+            RunStatus.PAUSED,
+            from_statuses=NON_TERMINAL_STATUSES,
+            also=("ADD pending_reviews :ids", {":ids": {"SS": [review_id]}, **expired}),
+            condition_also=not_expired,
+        )
+
+    def mark_wait_expired(self, tenant_id: str, run_id: str, wait_key: str) -> RunRecord:
+        """Step Functions timed the wait out: remember it, so that its review, if its request is
+        still on the way, never pauses the run (open_wait)."""
+        run, _ = self._update(
+            tenant_id,
+            run_id,
+            update="ADD expired_waits :keys",
+            condition="attribute_exists(run_id)",
+            values={":keys": {"SS": [wait_key]}},
+        )
+        return run
 
     def close_wait(self, tenant_id: str, run_id: str, review_id: str) -> WaitClosed:
         """A wait left pending (decided, timed out): the review leaves the run's pending reviews,
         and when it was the last one the run goes paused -> running in the same write. Each
         write is conditional on the set as it must be, so racing decisions and new waits never
         leave the run paused with nothing pending, nor running with something pending."""
-        names = {"#status": "status"}
-        base = {":id": to_value(review_id), ":ids": {"SS": [review_id]}, ":one": to_value(1)}
+        base = {
+            ":id": to_value(review_id),
+            ":ids": {"SS": [review_id]},
+            ":one": to_value(1),
+            ":paused": to_value(RunStatus.PAUSED.value),
+        }
         for _ in range(_CLOSE_WAIT_ATTEMPTS):
             # The last pending review: remove it and resume.
-            last = self._update_or_refusal(
+            resumed_run, resumed = self._update(
                 tenant_id,
                 run_id,
                 update="DELETE pending_reviews :ids SET #status = :running",
@@ -421,17 +427,13 @@ class DynamoRunRepository:
                     "#status = :paused AND contains(pending_reviews, :id) "
                     "AND size(pending_reviews) = :one"
                 ),
-                names=names,
-                values={
-                    **base,
-                    ":paused": to_value(RunStatus.PAUSED.value),
-                    ":running": to_value(RunStatus.RUNNING.value),
-                },
+                names=_STATUS,
+                values={**base, ":running": to_value(RunStatus.RUNNING.value)},
             )
-            if isinstance(last, RunRecord):
-                return WaitClosed(last, resumed=True)
+            if resumed:
+                return WaitClosed(resumed_run, resumed=True)
             # Others are still pending (or the run is not paused): remove it alone.
-            one_of_many = self._update_or_refusal(
+            stored, removed = self._update(
                 tenant_id,
                 run_id,
                 update="DELETE pending_reviews :ids",
@@ -439,58 +441,16 @@ class DynamoRunRepository:
                     "contains(pending_reviews, :id) "
                     "AND (size(pending_reviews) > :one OR #status <> :paused)"
                 ),
-                names=names,
-                values={**base, ":paused": to_value(RunStatus.PAUSED.value)},
+                names=_STATUS,
+                values=base,
             )
-            if isinstance(one_of_many, RunRecord):
-                return WaitClosed(one_of_many, resumed=False)
-            stored = _record(one_of_many)
+            if removed:
+                return WaitClosed(stored, resumed=False)
             if review_id not in stored.pending_reviews:
                 # Closed already, or a run paused before waits were counted.
                 return WaitClosed(stored, resumed=False, tracked=bool(stored.pending_reviews))
             # The set changed between the two writes: try again with what it is now.
         raise Conflict(f"run {run_id}'s pending reviews kept changing; try again")
-
-    def _update_or_refusal(
-        self,
-        tenant_id: str,
-        run_id: str,
-        *,
-        update: str,
-        condition: str,
-        names: dict[str, str],
-        values: dict[str, Any],
-    ) -> RunRecord | dict[str, Any]:
-        """The record after a conditional update, or the stored item that refused it."""
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=self._key(tenant_id, run_id),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as error:
-            if not is_condition_failure(error):
-                raise
-            item = error.response.get("Item")
-            if not item:
-                raise NotFound(f"run {run_id} not found") from error
-            return item
-        return _record(response["Attributes"])
-
-    @staticmethod
-    def _statuses_values(statuses: frozenset[RunStatus]) -> dict[str, Any]:
-        return {
-            f":from{index}": to_value(value.value) for index, value in enumerate(sorted(statuses))
-        }
-
-    @staticmethod
-    def _statuses_in(statuses: frozenset[RunStatus]) -> str:
-        return ", ".join(f":from{index}" for index in range(len(statuses)))
 
     def stage_variable_patch(
         self,
@@ -510,31 +470,25 @@ class DynamoRunRepository:
             ":edits": to_value([dump_json(edit) for edit in edits]),
             ":none": to_value([]),
         }
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=self._key(run.tenant_id, run.run_id),
-                UpdateExpression=(
-                    "SET pending_patch = :patch, patch_version = :next, "
-                    "variable_edits = list_append(if_not_exists(variable_edits, :none), :edits)"
-                ),
-                ConditionExpression=f"#status = :paused AND {_patch_version_is(run)}",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        stored, staged = self._update(
+            run.tenant_id,
+            run.run_id,
+            update=(
+                "SET pending_patch = :patch, patch_version = :next, "
+                "variable_edits = list_append(if_not_exists(variable_edits, :none), :edits)"
+            ),
+            condition=f"#status = :paused AND {_patch_version_is(run)}",
+            names=_STATUS,
+            values=values,
+        )
+        if staged:
+            return stored
+        if stored.status is not RunStatus.PAUSED:
+            raise RunNotPaused(
+                f"run {run.run_id} is {stored.status.value}: its variables change only "
+                "while it is paused"
             )
-        except ClientError as error:
-            if not is_condition_failure(error):
-                raise
-            stored = self._stored_after_refusal(error, run.run_id)
-            if stored.status is not RunStatus.PAUSED:
-                raise RunNotPaused(
-                    f"run {run.run_id} is {stored.status.value}: its variables change only "
-                    "while it is paused"
-                ) from error
-            raise PatchChanged(f"run {run.run_id}'s variables changed meanwhile") from error
-        return _record(response["Attributes"])
+        raise PatchChanged(f"run {run.run_id}'s variables changed meanwhile")
 
     def clear_variable_patch(self, run: RunRecord, keys: Collection[str] | None = None) -> bool:
         """Remove the pending patch read as `run` (only its entries `keys`, when given: the
@@ -574,62 +528,70 @@ class DynamoRunRepository:
         run_id: str,
         status: RunStatus,
         *,
-        from_statuses: tuple[RunStatus, ...],
+        from_statuses: Iterable[RunStatus],
+        also: tuple[str, dict[str, Any]] = ("", {}),
+        condition_also: str = "",
     ) -> RunRecord:
-        placeholders = {
-            f":from{index}": to_value(value.value) for index, value in enumerate(from_statuses)
-        }
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=self._key(tenant_id, run_id),
-                UpdateExpression="SET #status = :status",
-                ConditionExpression=f"#status IN ({', '.join(placeholders)})",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":status": to_value(status.value), **placeholders},
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as error:
-            if not is_condition_failure(error):
-                raise
-            return self._stored_after_refusal(error, run_id)
-        return _record(response["Attributes"])
+        """The run moved to `status` if it is in one of `from_statuses` (and `condition_also`
+        holds), else as it is; `also` is a clause and its values the same write makes when it
+        moves the run."""
+        allowed, from_values = _status_in(from_statuses)
+        clause, clause_values = also
+        run, _ = self._update(
+            tenant_id,
+            run_id,
+            update=f"SET #status = :status {clause}".rstrip(),
+            condition=f"({allowed}){condition_also}",
+            names=_STATUS,
+            values={":status": to_value(status.value), **from_values, **clause_values},
+        )
+        return run
 
     def _record_execution_arn(self, tenant_id: str, run_id: str, execution_arn: str) -> RunRecord:
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=self._key(tenant_id, run_id),
-                UpdateExpression=(
-                    "SET execution_arn = :arn, started_at = if_not_exists(started_at, :now)"
-                ),
-                ConditionExpression=(
-                    "attribute_exists(run_id) AND attribute_not_exists(execution_arn)"
-                ),
-                ExpressionAttributeValues={
-                    ":arn": to_value(execution_arn),
-                    ":now": to_value(utc_now_iso()),
-                },
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as error:
-            if not is_condition_failure(error):
-                raise
-            return self._stored_after_refusal(error, run_id)
-        return _record(response["Attributes"])
+        run, _ = self._update(
+            tenant_id,
+            run_id,
+            update="SET execution_arn = :arn, started_at = if_not_exists(started_at, :now)",
+            condition="attribute_exists(run_id) AND attribute_not_exists(execution_arn)",
+            values={":arn": to_value(execution_arn), ":now": to_value(utc_now_iso())},
+        )
+        return run
 
-    @staticmethod
-    def _stored_after_refusal(error: ClientError, run_id: str) -> RunRecord:
-        item = error.response.get("Item")
-        if not item:
-            raise NotFound(f"run {run_id} not found") from error
-        return _record(item)
+    def _update(
+        self,
+        tenant_id: str,
+        run_id: str,
+        *,
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+    ) -> tuple[RunRecord, bool]:
+        """The run after a conditional update and True, or the run as it is when the condition
+        refused the update and False; NotFound when there is no run."""
+        item, applied = update_or_stored(
+            self._client,
+            table=self._table,
+            key=self._key(tenant_id, run_id),
+            update=update,
+            condition=condition,
+            values=values,
+            names=names,
+            missing=f"run {run_id}",
+        )
+        return _record(item), applied
 
     @staticmethod
     def _key(tenant_id: str, run_id: str) -> dict[str, Any]:
         return {"tenant_id": to_value(tenant_id), "run_id": to_value(run_id)}
+
+
+def _status_in(statuses: Iterable[RunStatus]) -> tuple[str, dict[str, Any]]:
+    """The condition that the run's status is one of `statuses`, and its placeholders' values."""
+    values = {
+        f":from{index}": to_value(status.value) for index, status in enumerate(sorted(statuses))
+    }
+    return f"#status IN ({', '.join(values)})", values
 
 
 def _patch_version_is(run: RunRecord) -> str:
@@ -643,6 +605,7 @@ def _record(item: dict[str, Any]) -> RunRecord:
     attributes = from_item(item, json_fields=_JSON_FIELDS)
     # Each variable edit is stored as one JSON string in a list (appended atomically).
     attributes["pending_reviews"] = frozenset(attributes.get("pending_reviews") or ())
+    attributes["expired_waits"] = frozenset(attributes.get("expired_waits") or ())
     attributes["variable_edits"] = [
         json.loads(edit) if isinstance(edit, str) else edit
         for edit in attributes.get("variable_edits") or []

@@ -10,18 +10,14 @@ The node function reads a value when a node needs it (signoff/nodes/secrets.py).
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, Protocol
 
 import boto3
 from botocore.exceptions import ClientError
 
-_TENANT_HASH_LENGTH = 10
+from signoff.tenant_names import tenant_hash
+
 _NOT_FOUND = "ResourceNotFoundException"
-
-
-def tenant_hash(tenant_id: str) -> str:
-    return hashlib.sha256(tenant_id.encode()).hexdigest()[:_TENANT_HASH_LENGTH]
 
 
 def secret_id(prefix: str, tenant_id: str, workflow_id: str, name: str) -> str:

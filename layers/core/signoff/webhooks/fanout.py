@@ -5,7 +5,10 @@ each message body is an EventBridge event whose `detail` is the envelope. For ea
 tenant's active subscriptions whose patterns match get a pending delivery in the log and a
 message carrying the shrunk envelope. A record that fails is retried by SQS (the function reports
 it as a batch item failure); a delivery already logged and attempted is not queued again, so a
-retried fan-out does not deliver twice what was already delivered.
+retried fan-out does not deliver twice what was already delivered. Within one batch of records
+(FanoutBatch, what the function handles per invocation) each tenant's subscriptions are read once:
+a run's events arrive together, and reading the webhooks table again for each would only repeat
+the answer.
 """
 
 from __future__ import annotations
@@ -81,17 +84,27 @@ class WebhookFanout:
             retention_seconds=settings.webhook_delivery_retention_days * 24 * 60 * 60,
         )
 
-    def handle_record(self, record: SQSRecord) -> None:
+    def batch(self) -> FanoutBatch:
+        """A fan-out of one batch of records, reading each tenant's subscriptions once."""
+        return FanoutBatch(self)
+
+    def handle_record(
+        self, record: SQSRecord, read: dict[str, list[WebhookRecord]] | None = None
+    ) -> None:
         """One events-queue record (an EventBridge event); raises to have it retried."""
         body = json.loads(record.body)
         envelope = body.get("detail", body) if isinstance(body, dict) else body
-        self.fan_out(Event.model_validate(envelope))
+        self.fan_out(Event.model_validate(envelope), read)
 
-    def fan_out(self, event: Event) -> list[DeliveryMessage]:
-        """Queue the event for every matching active subscription of its tenant; the messages."""
+    def fan_out(
+        self, event: Event, read: dict[str, list[WebhookRecord]] | None = None
+    ) -> list[DeliveryMessage]:
+        """Queue the event for every matching active subscription of its tenant; the messages.
+        `read` holds the tenants' subscriptions read already (by tenant id), and keeps those
+        read now; without it they are read for this event alone."""
         subscriptions = [
             webhook
-            for webhook in self._webhooks.list_for_tenant(event.tenant)
+            for webhook in self._subscriptions(event.tenant, read)
             if webhook.status == "active" and matches(webhook.events, event.type)
         ]
         if not subscriptions:
@@ -111,6 +124,15 @@ class WebhookFanout:
         ]
         self._send(messages)
         return messages
+
+    def _subscriptions(
+        self, tenant_id: str, read: dict[str, list[WebhookRecord]] | None
+    ) -> list[WebhookRecord]:
+        if read is None:
+            return self._webhooks.list_for_tenant(tenant_id)
+        if tenant_id not in read:
+            read[tenant_id] = self._webhooks.list_for_tenant(tenant_id)
+        return read[tenant_id]
 
     def _log_pending(self, webhook: WebhookRecord, event: Event) -> bool:
         """Log the delivery as pending; False when it is logged already and past its first
@@ -149,3 +171,16 @@ class WebhookFanout:
             ]
         if failed:
             raise FanoutFailed(f"{len(failed)} deliveries could not be queued: {failed}")
+
+
+class FanoutBatch:
+    """One batch of events-queue records fanned out together: each tenant's subscriptions are
+    read once, for the first of its events, and serve the rest of the batch (a subscription
+    made meanwhile applies from the next batch on)."""
+
+    def __init__(self, fanout: WebhookFanout) -> None:
+        self._fanout = fanout
+        self._read: dict[str, list[WebhookRecord]] = {}
+
+    def handle_record(self, record: SQSRecord) -> None:
+        self._fanout.handle_record(record, self._read)

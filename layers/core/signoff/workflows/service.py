@@ -31,6 +31,7 @@ from signoff.store.workflows import (
     WorkflowRepository,
     WorkflowVersionConflict,
 )
+from signoff.tenant_names import tenant_hash
 
 logger = Logger(child=True)
 
@@ -38,7 +39,6 @@ logger = Logger(child=True)
 # Step Functions allows, safe in ARNs, URLs and IAM resource patterns).
 WORKFLOW_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _STATE_MACHINE_NAME_LIMIT = 80
-_TENANT_HASH_LENGTH = 10
 
 
 def state_machine_name(prefix: str, tenant_id: str, workflow_id: str) -> str:
@@ -47,8 +47,7 @@ def state_machine_name(prefix: str, tenant_id: str, workflow_id: str) -> str:
     The tenant is hashed, not spelled: tenant ids may be long or use characters names may not,
     and two tenants may both name a workflow "support".
     """
-    tenant_hash = hashlib.sha256(tenant_id.encode()).hexdigest()[:_TENANT_HASH_LENGTH]
-    head = f"{prefix}-{tenant_hash}-"
+    head = f"{prefix}-{tenant_hash(tenant_id)}-"
     room = _STATE_MACHINE_NAME_LIMIT - len(head)
     if room < 12:
         raise ValueError(f"state machine prefix {prefix!r} leaves no room for the workflow id")

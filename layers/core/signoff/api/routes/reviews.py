@@ -19,6 +19,8 @@ from signoff.api.review_models import (
     DebugRunView,
     FormSubmitBody,
     FormView,
+    IndexStepView,
+    ItemOutputsView,
     NodeConfirmationBody,
     NodeRunBody,
     RetryAccepted,
@@ -388,6 +390,17 @@ def _variables_view(variables: RunVariables) -> RunVariablesView:
         run_id=run.run_id,
         status=run.status.value,
         variables=variables.variables,
+        items={
+            node_id: [
+                ItemOutputsView(
+                    index_path=[IndexStepView(**step.model_dump()) for step in item.index_path],
+                    outputs=item.outputs,
+                    pending=item.pending,
+                )
+                for item in items
+            ]
+            for node_id, items in variables.items.items()
+        },
         pending_patch=variables.pending_patch,
         edits=[VariableEdit.model_validate(edit) for edit in run.variable_edits],
     )

@@ -23,7 +23,7 @@ from signoff.api.models import (
     StartRunRequest,
 )
 from signoff.api.principal import CurrentPrincipal
-from signoff.api.review_models import ReviewView
+from signoff.api.review_models import IndexStepView, ReviewView
 from signoff.reviews.history import HistoryEntry, RunHistory
 from signoff.runs.service import RunService, RunSnapshot
 from signoff.store.runs import RunStatus
@@ -223,6 +223,14 @@ def _history_view(entry: HistoryEntry) -> NodeExecutionView:
         finished_at=entry.finished_at,
         elapsed_ms=entry.elapsed_ms,
         round=entry.round,
+        container_id=entry.container_id,
+        item_index=entry.item_index,
+        loop_index=entry.loop_index,
+        index_path=(
+            [IndexStepView(**step.model_dump()) for step in entry.index_path]
+            if entry.index_path is not None
+            else None
+        ),
         review=ReviewView.of(review) if review is not None else None,
     )
 

@@ -6,8 +6,9 @@ selectors name; the function answers `{outputs, status, handle, usage}`. The Tas
 `outputs` in `$n_<node>`, the handle taken in `$r_<node>` (when something asks), counts a
 handled exception (`status` exception) and adds up model usage in its scope's accumulators.
 Retries and error strategies happen inside the function; a failure it raises fails the node.
-Inside iterations and loops the payload also says where the node runs (`scope`) and, on the node
-beginning each item or round, the progress event to emit first (progress.py).
+Inside iterations and loops the payload also says where the node runs (`scope`, as a wait's:
+the innermost iteration and loop and the index path) and, on the node beginning each item or
+round, the progress event to emit first (progress.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from signoff.compiler import jsonata
 from signoff.compiler.lowering import progress
 from signoff.compiler.lowering.common import Context, invoke
+from signoff.compiler.lowering.review import wait_scope
 from signoff.compiler.plan import Step
 from signoff.compiler.variables import handle_name, outputs_name
 from signoff.graph.model import (
@@ -71,8 +73,10 @@ def lower_work(
         "attempt": "{% $states.context.State.RetryCount + 1 %}",
         **(extra or {}),
     }
-    # Inside iterations and loops: where it runs, and whether it begins the item or round.
-    scope = progress.scope_fields(node.id, ctx)
+    # Inside iterations and loops: where it runs (the same `scope` as a wait there, `path` and
+    # all, so its execution record names the item and round), and whether it begins the item
+    # or round.
+    scope = wait_scope(node.id, ctx)
     if scope is not None:
         payload["scope"] = scope
     next_notice = progress.next_notice(node.id, ctx)
