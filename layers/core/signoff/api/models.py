@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from signoff.api.review_models import IndexStepView, ReviewView
+from signoff.api.review_models import PlaceInBody, ReviewView
 
 
 class IssueBody(BaseModel):
@@ -146,7 +146,7 @@ class RunAccepted(BaseModel):
     status: str
 
 
-class NodeExecutionView(BaseModel):
+class NodeExecutionView(PlaceInBody):
     model_config = ConfigDict(extra="ignore")
 
     node_execution_id: str
@@ -163,25 +163,6 @@ class NodeExecutionView(BaseModel):
     elapsed_ms: int | None = None
     round: int | None = Field(
         default=None, description="The review round of these outputs (1, 2... per revise)."
-    )
-    container_id: str | None = Field(
-        default=None,
-        description="Inside an iteration or loop: the innermost container around the node.",
-    )
-    item_index: int | None = Field(
-        default=None,
-        description="Inside an iteration: the item (0-based) of the innermost iteration this "
-        "attempt ran for; each item's run of the node is an execution of its own.",
-    )
-    loop_index: int | None = Field(
-        default=None,
-        description="Inside a loop: the round (0-based) of the innermost loop this attempt ran "
-        "for.",
-    )
-    index_path: list[IndexStepView] | None = Field(
-        default=None,
-        description="Every container around the node, outermost first, with the index of its "
-        "item or round (nested containers).",
     )
     review: ReviewView | None = Field(
         default=None,

@@ -17,7 +17,30 @@ class IndexStepView(BaseModel):
     index: int
 
 
-class ReviewView(BaseModel):
+class PlaceInBody(BaseModel):
+    """Where a node's attempt or wait ran when the node is inside iterations or loops (null at
+    the top level): each item's and round's run of the node is one of its own."""
+
+    container_id: str | None = Field(
+        default=None,
+        description="Inside an iteration or loop: the innermost container around the node.",
+    )
+    item_index: int | None = Field(
+        default=None,
+        description="Inside an iteration: the item (0-based) of the innermost iteration.",
+    )
+    loop_index: int | None = Field(
+        default=None,
+        description="Inside a loop: the round (0-based) of the innermost loop.",
+    )
+    index_path: list[IndexStepView] | None = Field(
+        default=None,
+        description="Every container around the node, outermost first, with the index of its "
+        "item or round (nested containers).",
+    )
+
+
+class ReviewView(PlaceInBody):
     """A wait of a run on a person. The task token it holds is never shown."""
 
     review_id: str
@@ -27,24 +50,6 @@ class ReviewView(BaseModel):
     node_title: str
     round: int = Field(description="1 for the first review of the node's output, +1 per revise.")
     kind: Literal["review", "step", "human-input"]
-    container_id: str | None = Field(
-        default=None,
-        description="Inside an iteration or loop: the innermost container around the node.",
-    )
-    item_index: int | None = Field(
-        default=None,
-        description="Inside an iteration: the item (0-based) of the innermost iteration this "
-        "wait is for; each item's run of the node waits on its own.",
-    )
-    loop_index: int | None = Field(
-        default=None,
-        description="Inside a loop: the round (0-based) of the innermost loop this wait is for.",
-    )
-    index_path: list[IndexStepView] | None = Field(
-        default=None,
-        description="Every container around the node, outermost first, with the index of its "
-        "item or round (nested containers).",
-    )
     status: Literal[
         "pending",
         "approved",
