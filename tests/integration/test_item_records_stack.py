@@ -4,7 +4,6 @@ tell the items apart (the compiled Task's `scope` -> the node function's record)
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -12,54 +11,11 @@ import pytest
 from signoff.local.provision import StackPlan
 from tests.support.review_machines import wait_for
 from tests.support.stack_api import StackApi
+from tests.support.workflows import greetings_per_item
 
 pytestmark = pytest.mark.integration
 
 NAMES = ["ada", "bob", "cy"]
-
-# start -> each (an iteration over `names`: greet -> shout) -> end
-GREETINGS: dict[str, Any] = {
-    "name": "greetings",
-    "inputs": [{"variable": "names", "type": "array", "required": True}],
-    "nodes": [
-        {"id": "start", "type": "start"},
-        {
-            "id": "each",
-            "type": "iteration",
-            "iterator_selector": ["start", "names"],
-            "output_selector": ["shout", "output"],
-            "start_node_id": "each_start",
-            "is_parallel": True,
-            "parallel_nums": 3,
-        },
-        {"id": "each_start", "type": "iteration-start", "parent_id": "each"},
-        {
-            "id": "greet",
-            "type": "template-transform",
-            "parent_id": "each",
-            "template": "hi {{ name }}",
-            "variables": [{"variable": "name", "value_selector": ["each", "item"]}],
-        },
-        {
-            "id": "shout",
-            "type": "template-transform",
-            "parent_id": "each",
-            "template": "{{ text | upper }}!",
-            "variables": [{"variable": "text", "value_selector": ["greet", "output"]}],
-        },
-        {
-            "id": "end",
-            "type": "end",
-            "outputs": [{"variable": "shouts", "value_selector": ["each", "output"]}],
-        },
-    ],
-    "edges": [
-        {"source": "start", "target": "each"},
-        {"source": "each_start", "target": "greet"},
-        {"source": "greet", "target": "shout"},
-        {"source": "each", "target": "end"},
-    ],
-}
 
 
 @pytest.fixture
@@ -88,7 +44,7 @@ def nodes_of(api: StackApi, run_id: str, node_id: str) -> list[dict[str, Any]]:
 
 def test_given_an_iteration_of_three_then_the_nodes_list_one_record_per_item(api):
     # Given an iteration of three items, all at once
-    deploy(api, GREETINGS, "greetings")
+    deploy(api, greetings_per_item(parallel=True), "greetings")
     run_id = start(api, "greetings")
 
     # When the run ends
@@ -112,9 +68,7 @@ def test_given_an_iteration_of_three_then_the_nodes_list_one_record_per_item(api
 
 def test_given_step_mode_paused_on_item_1_then_the_variables_show_each_items_outputs(api):
     # Given the iteration one item at a time, in step mode
-    sequential = copy.deepcopy(GREETINGS)
-    sequential["nodes"][1]["is_parallel"] = False
-    deploy(api, sequential, "stepped")
+    deploy(api, greetings_per_item(), "stepped")
     run_id = start(api, "stepped", mode="step")
 
     # When item 0 is stepped through and the run pauses on item 1's greet

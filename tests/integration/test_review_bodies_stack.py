@@ -16,6 +16,7 @@ import yaml
 from signoff.local.provision import StackPlan
 from tests.support.review_machines import wait_for
 from tests.support.stack_api import StackApi
+from tests.support.workflows import greetings_per_item
 
 pytestmark = pytest.mark.integration
 
@@ -337,50 +338,8 @@ def test_given_a_form_in_an_iteration_then_each_item_has_its_form_action_and_tim
     assert statuses == [(0, "submitted"), (1, "submitted"), (2, "timed_out")]
 
 
-STEPPED = {
-    "name": "stepped",
-    "inputs": [{"variable": "names", "type": "array", "required": True}],
-    "nodes": [
-        {"id": "start", "type": "start"},
-        {
-            "id": "each",
-            "type": "iteration",
-            "iterator_selector": ["start", "names"],
-            "output_selector": ["shout", "output"],
-            "start_node_id": "each_start",
-        },
-        {"id": "each_start", "type": "iteration-start", "parent_id": "each"},
-        {
-            "id": "greet",
-            "type": "template-transform",
-            "parent_id": "each",
-            "template": "hi {{ name }}",
-            "variables": [{"variable": "name", "value_selector": ["each", "item"]}],
-        },
-        {
-            "id": "shout",
-            "type": "template-transform",
-            "parent_id": "each",
-            "template": "{{ text | upper }}!",
-            "variables": [{"variable": "text", "value_selector": ["greet", "output"]}],
-        },
-        {
-            "id": "end",
-            "type": "end",
-            "outputs": [{"variable": "shouts", "value_selector": ["each", "output"]}],
-        },
-    ],
-    "edges": [
-        {"source": "start", "target": "each"},
-        {"source": "each_start", "target": "greet"},
-        {"source": "greet", "target": "shout"},
-        {"source": "each", "target": "end"},
-    ],
-}
-
-
 def test_given_step_mode_then_it_pauses_per_item_and_an_edit_applies_to_its_item(bodies):
-    bodies.deploy(STEPPED, "stepped")
+    bodies.deploy(greetings_per_item(), "stepped")
     run_id = bodies.start("stepped", {"names": ["ada", "bob"]}, mode="step")
 
     # Item 0: greet, then shout, each a step

@@ -135,3 +135,51 @@ def fragile(tag: str | None = None) -> dict[str, Any]:
             {"source": "divide", "target": "end"},
         ],
     }
+
+
+def greetings_per_item(*, parallel: bool = False) -> dict[str, Any]:
+    """start(names) -> each (an iteration over the names: greet "hi <name>" -> shout, upper-cased
+    with "!") -> end(shouts). `parallel` runs the items at once, three at most."""
+    each: dict[str, Any] = {
+        "id": "each",
+        "type": "iteration",
+        "iterator_selector": ["start", "names"],
+        "output_selector": ["shout", "output"],
+        "start_node_id": "each_start",
+    }
+    if parallel:
+        each.update(is_parallel=True, parallel_nums=3)
+    return {
+        "name": "greetings",
+        "inputs": [{"variable": "names", "type": "array", "required": True}],
+        "nodes": [
+            {"id": "start", "type": "start"},
+            each,
+            {"id": "each_start", "type": "iteration-start", "parent_id": "each"},
+            {
+                "id": "greet",
+                "type": "template-transform",
+                "parent_id": "each",
+                "template": "hi {{ name }}",
+                "variables": [{"variable": "name", "value_selector": ["each", "item"]}],
+            },
+            {
+                "id": "shout",
+                "type": "template-transform",
+                "parent_id": "each",
+                "template": "{{ text | upper }}!",
+                "variables": [{"variable": "text", "value_selector": ["greet", "output"]}],
+            },
+            {
+                "id": "end",
+                "type": "end",
+                "outputs": [{"variable": "shouts", "value_selector": ["each", "output"]}],
+            },
+        ],
+        "edges": [
+            {"source": "start", "target": "each"},
+            {"source": "each_start", "target": "greet"},
+            {"source": "greet", "target": "shout"},
+            {"source": "each", "target": "end"},
+        ],
+    }

@@ -12,6 +12,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
+from signoff.graph.selectors import secret_placeholder
+
 InputType = Literal["string", "paragraph", "select", "number", "boolean", "object", "array"]
 OutputType = Literal[
     "string",
@@ -1440,3 +1442,19 @@ class Workflow(_Model):
         for node in self.nodes:
             nodes.setdefault(node.id, node)
         return nodes
+
+    def env_values(self) -> dict[str, Any]:
+        """What a run reads as `env.<name>`: each environment variable's value, a secret one's
+        placeholder naming it (the node function resolves it; the value is never in a graph)."""
+        return {
+            variable.name: (
+                secret_placeholder(variable.name)
+                if variable.value_type == "secret"
+                else variable.value
+            )
+            for variable in self.environment_variables
+        }
+
+    def conversation_defaults(self) -> dict[str, Any]:
+        """Each conversation variable's declared value, what a run starts from without a session."""
+        return {variable.name: variable.value for variable in self.conversation_variables}

@@ -27,7 +27,7 @@ from aws_lambda_powertools import Logger
 from signoff.errors import InvalidInput, NotFound
 from signoff.graph import parse_workflow
 from signoff.graph.model import Workflow
-from signoff.graph.selectors import CONVERSATION, ENV, secret_placeholder
+from signoff.graph.selectors import CONVERSATION, ENV
 from signoff.reviews.waits import utc_now
 from signoff.store.node_executions import NodeExecution, format_time
 from signoff.store.workflows import WorkflowRepository
@@ -104,7 +104,7 @@ def run_variables(
             "(a secret one through PUT /workflows/{id}/secrets/{name})",
             field=ENV,
         )
-    conversation = {variable.name: variable.value for variable in workflow.conversation_variables}
+    conversation = workflow.conversation_defaults()
     for name, value in (given.pop(CONVERSATION, None) or {}).items():
         if name not in conversation:
             raise InvalidInput(
@@ -113,13 +113,7 @@ def run_variables(
         conversation[name] = value
     if not workflow.environment_variables and not workflow.conversation_variables:
         return {}
-    env = {
-        variable.name: (
-            secret_placeholder(variable.name) if variable.value_type == "secret" else variable.value
-        )
-        for variable in workflow.environment_variables
-    }
-    return {ENV: env, CONVERSATION: conversation}
+    return {ENV: workflow.env_values(), CONVERSATION: conversation}
 
 
 class NodeDebugService:

@@ -14,7 +14,7 @@ from signoff.compiler import jsonata
 from signoff.compiler.lowering.common import EMPTY_USAGE, INIT
 from signoff.compiler.variables import AslScope, handle_name, outputs_name
 from signoff.graph.model import Workflow
-from signoff.graph.selectors import CONVERSATION, ENV, secret_placeholder
+from signoff.graph.selectors import CONVERSATION, ENV
 
 RESUME = "Resume at node"
 _RESUME_INPUT = "$states.input.resume"
@@ -34,13 +34,8 @@ def run_expression(workflow: Workflow) -> str:
     """
     if not workflow.environment_variables and not workflow.conversation_variables:
         return _RUN_INPUT
-    env = {
-        variable.name: (
-            secret_placeholder(variable.name) if variable.value_type == "secret" else variable.value
-        )
-        for variable in workflow.environment_variables
-    }
-    defaults = {variable.name: variable.value for variable in workflow.conversation_variables}
+    env = workflow.env_values()
+    defaults = workflow.conversation_defaults()
     given = f"{_RUN_INPUT}.{CONVERSATION}"
     names = jsonata.literal(list(defaults))
     declared_given = f"$sift({given}, function($v, $k) {{ $k in {names} }})"
